@@ -1,0 +1,47 @@
+"""The FastAPI application: built from a hub, whose services it starts and stops."""
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from gridhub import __version__
+from gridhub.api.routes import (
+    alerts,
+    auth,
+    cameras,
+    checkins,
+    dashboard,
+    deadletters,
+    events,
+    grids,
+    health,
+    members,
+    regions,
+    sensors,
+)
+from gridhub.hub import Hub
+
+
+def create_app(hub: Hub, manage_services: bool = True) -> FastAPI:
+    """The API over ``hub``; with ``manage_services`` its lifespan starts and stops the hub."""
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        if manage_services:
+            hub.start()
+        try:
+            yield
+        finally:
+            if manage_services:
+                hub.stop()
+
+    app = FastAPI(title="gridhub", version=__version__, lifespan=lifespan)
+    app.state.hub = hub
+    app.include_router(health.router)
+    for resource in (auth, grids, regions, members, cameras, alerts, events):
+        app.include_router(resource.router)
+    for resource in (checkins, sensors, deadletters):
+        app.include_router(resource.router)
+    dashboard.mount(app)
+    return app

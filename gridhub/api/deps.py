@@ -1,0 +1,87 @@
+"""Dependencies shared by the routers: the hub, settings, a session and the signed-in user."""
+
+from collections.abc import Callable, Iterator
+from typing import Annotated
+
+from fastapi import Depends, HTTPException, Request, status
+from fastapi.security import OAuth2PasswordBearer
+from sqlalchemy.orm import Session
+
+from gridhub.api.models import USER_ROLES, User
+from gridhub.api.security import InvalidToken, decode_access_token, is_api_token
+from gridhub.api.users import active_user, user_for_api_token
+from gridhub.config import Settings
+from gridhub.hub import Hub
+
+
+def get_hub(request: Request) -> Hub:
+    return request.app.state.hub
+
+
+HubDep = Annotated[Hub, Depends(get_hub)]
+
+
+def get_settings(hub: HubDep) -> Settings:
+    return hub.settings
+
+
+def get_session(hub: HubDep) -> Iterator[Session]:
+    with hub.sessions() as session:
+        yield session
+
+
+SettingsDep = Annotated[Settings, Depends(get_settings)]
+SessionDep = Annotated[Session, Depends(get_session)]
+
+API_PREFIX = "/api/v1"
+TOKEN_URL = f"{API_PREFIX}/auth/token"
+TOKEN_USE_RECORD_S = 60
+"""Record an API token's last use at most this often: not a write on every request."""
+
+_bearer = OAuth2PasswordBearer(tokenUrl=TOKEN_URL, auto_error=False)
+
+
+def unauthorized(detail: str) -> HTTPException:
+    return HTTPException(
+        status.HTTP_401_UNAUTHORIZED, detail=detail, headers={"WWW-Authenticate": "Bearer"}
+    )
+
+
+def get_current_user(
+    session: SessionDep, settings: SettingsDep, token: Annotated[str | None, Depends(_bearer)]
+) -> User:
+    """The signed-in user: a bearer sign-in token (JWT) or an API token; 401 otherwise."""
+    if not token:
+        raise unauthorized("not signed in: send Authorization: Bearer <token>")
+    if is_api_token(token):
+        user = user_for_api_token(session, token, min_interval_s=TOKEN_USE_RECORD_S)
+        session.commit()
+    else:
+        try:
+            user = active_user(session, decode_access_token(settings, token))
+        except InvalidToken as exc:
+            raise unauthorized(f"invalid token: {exc}") from None
+    if user is None:
+        raise unauthorized("token revoked, or user unknown or disabled")
+    return user
+
+
+CurrentUser = Annotated[User, Depends(get_current_user)]
+
+
+def require_roles(*roles: str) -> Callable[[User], User]:
+    """A dependency letting through users with one of ``roles`` (admins always); 403 else."""
+    allowed = frozenset(roles) | {"admin"}
+    unknown = allowed - set(USER_ROLES)
+    if unknown:
+        raise ValueError(f"unknown role(s) {sorted(unknown)}")
+
+    def dependency(user: CurrentUser) -> User:
+        if user.role not in allowed:
+            raise HTTPException(
+                status.HTTP_403_FORBIDDEN,
+                detail=f"role {user.role!r} may not do this (needs {', '.join(sorted(allowed))})",
+            )
+        return user
+
+    return dependency

@@ -1,0 +1,33 @@
+"""``/api/v1/members``: the roster within the caller's scope."""
+
+from typing import Annotated
+
+from fastapi import APIRouter, HTTPException, Query, status
+
+from gridhub.api import catalog
+from gridhub.api.deps import API_PREFIX, CurrentUser, SessionDep
+from gridhub.api.routes.checkins import MemberDetailOut
+from gridhub.api.schemas import MemberOut, Page, Paging
+from gridhub.ingest.checkins import last_checkin
+
+router = APIRouter(prefix=f"{API_PREFIX}/members", tags=["members"])
+
+
+@router.get("")
+def list_members(
+    user: CurrentUser,
+    session: SessionDep,
+    paging: Paging,
+    role: Annotated[str | None, Query(description="Only members with this role.")] = None,
+) -> Page[MemberOut]:
+    """Members assigned to a grid or region in the caller's scope, by code."""
+    return catalog.members_page(session, user, paging, role)
+
+
+@router.get("/{code}")
+def get_member(code: str, user: CurrentUser, session: SessionDep) -> MemberDetailOut:
+    """A member, with the last known position and patrol state (``last_checkin``)."""
+    member = catalog.member_detail(session, user, code)
+    if member is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"no member {code!r} in your scope")
+    return MemberDetailOut(**member.model_dump(), last_checkin=last_checkin(session, code))

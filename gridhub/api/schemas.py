@@ -1,0 +1,110 @@
+"""Response models and paging shared by the API's resources."""
+
+from typing import Annotated, Any, Generic, Literal, TypeVar
+
+from fastapi import Depends, Query
+from pydantic import BaseModel, ConfigDict
+
+MAX_LIMIT = 1000
+DEFAULT_LIMIT = 50
+
+
+T = TypeVar("T")
+
+
+class Page(BaseModel, Generic[T]):
+    """One page of a list: ``items`` from ``offset``, and the ``total`` matching."""
+
+    items: list[T]
+    total: int
+
+
+class PageParams(BaseModel):
+    limit: int
+    offset: int
+
+
+def page_params(
+    limit: Annotated[int, Query(ge=1, le=MAX_LIMIT, description="Items per page.")] = DEFAULT_LIMIT,
+    offset: Annotated[int, Query(ge=0, description="Items to skip.")] = 0,
+) -> PageParams:
+    return PageParams(limit=limit, offset=offset)
+
+
+Paging = Annotated[PageParams, Depends(page_params)]
+
+
+class Schema(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+
+class TokenOut(Schema):
+    access_token: str
+    token_type: Literal["bearer"] = "bearer"
+    expires_in: int
+
+
+class MeOut(Schema):
+    username: str
+    role: str
+    scope: str | None
+
+
+class RegionOut(Schema):
+    code: str
+    name: str
+    level: str
+    parent: str | None
+    path: list[str]
+    has_geometry: bool
+    properties: dict[str, Any]
+
+
+class MemberOut(Schema):
+    """A member; notification URLs carry secrets (bot tokens), so only their kinds are shown."""
+
+    code: str
+    name: str
+    role: str
+    areas: list[str]
+    phone: str | None
+    mqtt_client_id: str | None
+    notify_channels: list[str]
+    duty: str
+
+
+class ResponsibleOut(Schema):
+    member_code: str
+    name: str
+    role: str
+    region_code: str
+    level_rank: int
+    phone: str | None
+    mqtt_client_id: str | None
+    duty: str
+    on_duty: bool
+
+
+class GridFeature(Schema):
+    type: Literal["Feature"] = "Feature"
+    id: str
+    geometry: dict[str, Any] | None
+    properties: dict[str, Any]
+
+
+class GridDetail(GridFeature):
+    members: list[ResponsibleOut]
+
+
+class GridCollection(Schema):
+    type: Literal["FeatureCollection"] = "FeatureCollection"
+    features: list[GridFeature]
+
+
+class LocationOut(Schema):
+    lon: float
+    lat: float
+    grid: str | None
+    path: list[str]
+    nearest: str | None
+    distance_m: float | None

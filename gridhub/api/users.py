@@ -1,0 +1,150 @@
+"""Users and API tokens: create, sign in, look up by token, revoke. The caller commits."""
+
+import re
+from datetime import datetime
+from functools import cache
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from gridhub.api.models import USER_ROLES, ApiToken, User
+from gridhub.api.security import (
+    MIN_PASSWORD_LENGTH,
+    hash_password,
+    needs_rehash,
+    new_api_token,
+    token_digest,
+    verify_password,
+)
+from gridhub.db import utcnow
+from gridhub.geo.models import Member, Region
+
+_USERNAME = re.compile(r"^[^\s/]{1,64}$")
+
+
+class UserError(ValueError):
+    """A user or token request that cannot be carried out; the message says why."""
+
+
+def create_user(
+    session: Session,
+    username: str,
+    password: str,
+    role: str,
+    scope: str | None = None,
+    member_code: str | None = None,
+) -> User:
+    """A new active user; UserError for a taken name, short password, unknown role,
+    scope region or member."""
+    if not _USERNAME.match(username):
+        raise UserError(f"username {username!r}: 1–64 characters, no spaces or '/'")
+    if role not in USER_ROLES:
+        raise UserError(f"unknown role {role!r} (expected one of {', '.join(USER_ROLES)})")
+    check_password(password)
+    if session.scalar(select(User.id).where(User.username == username)) is not None:
+        raise UserError(f"user {username!r} already exists")
+    if scope is not None and session.scalar(select(Region.id).where(Region.code == scope)) is None:
+        raise UserError(f"scope {scope!r} is not a known region code")
+    member_id = None
+    if member_code is not None:
+        member_id = session.scalar(select(Member.id).where(Member.code == member_code))
+        if member_id is None:
+            raise UserError(f"member {member_code!r} does not exist")
+    user = User(
+        username=username,
+        password_hash=hash_password(password),
+        role=role,
+        scope=scope,
+        member_id=member_id,
+        active=True,
+    )
+    session.add(user)
+    session.flush()
+    return user
+
+
+def check_password(password: str) -> None:
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise UserError(f"password too short: at least {MIN_PASSWORD_LENGTH} characters")
+    if not password.strip():
+        raise UserError("password must not be blank")
+
+
+def authenticate(session: Session, username: str, password: str) -> User | None:
+    """The active user with this name and password, or None."""
+    user = session.scalar(select(User).where(User.username == username))
+    if user is None:
+        verify_password(_dummy_hash(), password)
+        return None
+    if not verify_password(user.password_hash, password) or not user.active:
+        return None
+    if needs_rehash(user.password_hash):
+        user.password_hash = hash_password(password)
+    return user
+
+
+@cache
+def _dummy_hash() -> str:
+    """Verified when the user is unknown, so a wrong name takes as long as a wrong password."""
+    return hash_password("not the password of anyone")
+
+
+def get_user(session: Session, username: str) -> User:
+    user = session.scalar(select(User).where(User.username == username))
+    if user is None:
+        raise UserError(f"no user {username!r}")
+    return user
+
+
+def list_users(session: Session) -> list[User]:
+    return list(session.scalars(select(User).order_by(User.username)))
+
+
+def set_active(session: Session, username: str, active: bool) -> User:
+    user = get_user(session, username)
+    user.active = active
+    return user
+
+
+def create_api_token(session: Session, username: str, name: str) -> tuple[ApiToken, str]:
+    """A new API token for ``username``: the row, and the token itself (shown only once)."""
+    if not name.strip():
+        raise UserError("a token needs a name saying what uses it")
+    user = get_user(session, username)
+    secret = new_api_token()
+    token = ApiToken(name=name.strip(), user=user, token_hash=token_digest(secret), revoked=False)
+    session.add(token)
+    session.flush()
+    return token, secret
+
+
+def revoke_api_token(session: Session, token_id: int) -> ApiToken:
+    token = session.get(ApiToken, token_id)
+    if token is None:
+        raise UserError(f"no API token with id {token_id}")
+    token.revoked = True
+    return token
+
+
+def list_api_tokens(session: Session) -> list[ApiToken]:
+    return list(session.scalars(select(ApiToken).order_by(ApiToken.id)))
+
+
+def user_for_api_token(
+    session: Session, secret: str, now: datetime | None = None, min_interval_s: float = 0
+) -> User | None:
+    """The active user an unrevoked API token acts as, or None. Records the token's use
+    unless it was recorded less than ``min_interval_s`` ago."""
+    token = session.scalar(select(ApiToken).where(ApiToken.token_hash == token_digest(secret)))
+    if token is None or token.revoked or not token.user.active:
+        return None
+    now = now or utcnow()
+    last = token.last_used_at
+    if last is None or (now - last).total_seconds() >= min_interval_s:
+        token.last_used_at = now
+    return token.user
+
+
+def active_user(session: Session, user_id: int) -> User | None:
+    user = session.get(User, user_id)
+    return user if user is not None and user.active else None

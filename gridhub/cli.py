@@ -1,0 +1,90 @@
+"""The ``gridhub`` command: each area adds its own sub-commands."""
+
+import logging
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from gridhub.api.cli import tokens_app, users_app
+from gridhub.cameras.cli import cameras_app
+from gridhub.cli_context import CliContext, context
+from gridhub.config import Settings
+from gridhub.demo.cli import demo_command
+from gridhub.geo.cli import grids_app
+from gridhub.geo.members_cli import members_app
+from gridhub.hub import Hub
+from gridhub.ingest.cli import deadletters_app, drones_app, sensors_app
+
+app = typer.Typer(help="gridhub: grid patrol and video monitoring hub.", no_args_is_help=True)
+db_app = typer.Typer(help="The store: migrations.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+app.add_typer(grids_app, name="grids")
+app.add_typer(members_app, name="members")
+app.add_typer(cameras_app, name="cameras")
+app.add_typer(users_app, name="users")
+app.add_typer(tokens_app, name="tokens")
+app.add_typer(sensors_app, name="sensors")
+app.add_typer(deadletters_app, name="deadletters")
+app.add_typer(drones_app, name="drones")
+app.command("demo")(demo_command)
+
+
+@app.callback()
+def root(
+    ctx: typer.Context,
+    config: Annotated[
+        Path | None,
+        typer.Option("--config", envvar="GRIDHUB_CONFIG", help="A YAML or TOML settings file."),
+    ] = None,
+) -> None:
+    ctx.obj = CliContext(config_file=config)
+
+
+@app.command("validate-config")
+def validate_config(ctx: typer.Context) -> None:
+    """Load the settings, print them (secrets hidden) or each error with its setting."""
+    settings = context(ctx).settings
+    typer.echo(settings.model_dump_json(indent=2))
+
+
+@db_app.command("upgrade")
+def db_upgrade(ctx: typer.Context) -> None:
+    """Create or migrate the store to the newest schema."""
+    engine, _ = context(ctx).store()
+    typer.echo(f"store up to date ({engine.dialect.name})")
+
+
+@app.command()
+def serve(
+    ctx: typer.Context,
+    host: Annotated[str | None, typer.Option(help="Bind address (default from settings).")] = None,
+    port: Annotated[int | None, typer.Option(help="Port (default from settings).")] = None,
+) -> None:
+    """Run the hub: migrate the store, start its services and serve the API."""
+    run_hub(context(ctx).settings, host=host, port=port)
+
+
+def run_hub(
+    settings: Settings, host: str | None = None, port: int | None = None, hub: Hub | None = None
+) -> None:
+    """Serve the API over ``hub`` (default: one built from ``settings``) until interrupted."""
+    import uvicorn
+
+    from gridhub.api.app import create_app
+    from gridhub.hub import build_hub
+
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    hub = hub or build_hub(settings)
+    uvicorn.run(
+        create_app(hub),
+        host=host or settings.api.host,
+        port=port or settings.api.port,
+        log_level="info",
+    )
+
+
+def main() -> None:
+    app()

@@ -1,0 +1,1 @@
+"""Regions and grids, members and duty, the spatial index, coordinate systems."""

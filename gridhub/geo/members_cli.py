@@ -1,0 +1,47 @@
+"""``gridhub members …``: import the roster from CSV/YAML and list it."""
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from gridhub.cli_context import context, fail
+from gridhub.db import transaction
+from gridhub.geo.members import import_members, list_members
+from gridhub.geo.members_file import MemberImportError, read_member_file
+
+members_app = typer.Typer(
+    help="Members: the roster of people responsible for grids.", no_args_is_help=True
+)
+
+REFUSED_EXIT_CODE = 1
+
+
+@members_app.command("import")
+def import_command(
+    ctx: typer.Context,
+    file: Annotated[Path, typer.Argument(help="A .csv, .yaml or .yml members file.")],
+) -> None:
+    """Create or update members by code; any error changes nothing."""
+    sessions = context(ctx).sessions
+    try:
+        rows = read_member_file(file)
+        with transaction(sessions) as session:
+            report = import_members(session, rows)
+    except MemberImportError as exc:
+        lines = [f"{file}: refused, store unchanged ({len(exc.errors)} problem(s)):"]
+        lines += [f"  {error}" for error in exc.errors]
+        fail("\n".join(lines), code=REFUSED_EXIT_CODE)
+    typer.echo(f"{file}: {report}")
+
+
+@members_app.command("list")
+def list_command(ctx: typer.Context) -> None:
+    """Print every member: code, role, name, duty and the grids/regions assigned."""
+    with context(ctx).sessions() as session:
+        members = list_members(session)
+        for member in members:
+            areas = ";".join(area.region.code for area in member.areas)
+            typer.echo(f"{member.code}\t{member.role}\t{member.name}\t{member.duty}\t{areas}")
+    if not members:
+        typer.echo("no members", err=True)

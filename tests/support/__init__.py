@@ -1,0 +1,1 @@
+"""Fixtures' helpers: real services started on free ports, throwaway databases."""
