@@ -1,0 +1,1 @@
+"""MQTT ingest: the client, topic contract, payloads, pipelines and dead letters."""

@@ -1,0 +1,221 @@
+"""Check-ins: store a batch in one statement, keep each worker's last position and patrol state."""
+
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+import orjson
+from sqlalchemy import func, select
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import Session
+
+from gridhub.geo.models import PATH_SEPARATOR, Member, Region
+from gridhub.ingest.events import CheckinStored, SosRaised
+from gridhub.ingest.models import Checkin, WorkerStatus
+from gridhub.ingest.payloads import CheckinPayload
+from gridhub.ingest.pipeline import BatchContext, Item
+from gridhub.ingest.status import update_status
+
+COLUMNS = (
+    "worker_code",
+    "msg_id",
+    "kind",
+    "ts",
+    "received_at",
+    "lon",
+    "lat",
+    "crs",
+    "accuracy_m",
+    "grid_code",
+    "in_assigned_grid",
+    "checkpoint_id",
+    "note",
+)
+PG_TYPES = (
+    "text",
+    "text",
+    "text",
+    "timestamptz",
+    "timestamptz",
+    "float8",
+    "float8",
+    "text",
+    "float8",
+    "text",
+    "bool",
+    "text",
+    "text",
+)
+# One statement per batch. The rows travel as one JSON document (orjson encodes a batch far
+# faster than psycopg adapts per-column arrays), and the unique (worker_code, msg_id) key
+# drops redeliveries already stored, without a lookup beforehand.
+PG_INSERT = (
+    f"INSERT INTO checkins ({', '.join(COLUMNS)}) SELECT {', '.join(COLUMNS)} "
+    "FROM json_to_recordset(%s::json) AS r("
+    + ", ".join(f"{name} {pg_type}" for name, pg_type in zip(COLUMNS, PG_TYPES, strict=True))
+    + ") ON CONFLICT (worker_code, msg_id) DO NOTHING RETURNING id, worker_code, msg_id"
+)
+
+
+@dataclass
+class RosterCache:
+    """Each worker's assigned grids, cached for ``ttl_s`` so the hot path never asks per message."""
+
+    grid_codes: Callable[[Session, str], set[str]]
+    ttl_s: float = 30.0
+    _entries: dict[str, tuple[float, set[str] | None]] = field(default_factory=dict)
+
+    def lookup(self, session: Session, workers: Iterable[str]) -> dict[str, set[str] | None]:
+        """Assigned grids per worker; None for a code not on the roster."""
+        now = time.monotonic()
+        result: dict[str, set[str] | None] = {}
+        misses = []
+        for worker in workers:
+            entry = self._entries.get(worker)
+            if entry is not None and now - entry[0] < self.ttl_s:
+                result[worker] = entry[1]
+            else:
+                misses.append(worker)
+        if misses:
+            known = set(session.scalars(select(Member.code).where(Member.code.in_(misses))))
+            for worker in misses:
+                grids = self.grid_codes(session, worker) if worker in known else None
+                self._entries[worker] = (now, grids)
+                result[worker] = grids
+        return result
+
+
+class CheckinStore:
+    """The store handler for check-ins; it also drops redeliveries, by the unique key."""
+
+    def __init__(self, roster: RosterCache) -> None:
+        self.roster = roster
+
+    def __call__(self, ctx: BatchContext, items: list[Item]) -> list[Item]:
+        assigned = self.roster.lookup(ctx.session, {item.sender for item in items})
+        known = []
+        for item in items:
+            if assigned.get(item.sender) is None:
+                ctx.reject(item, f"unknown worker {item.sender!r}: not on the roster")
+            else:
+                known.append(item)
+        if not known:
+            return []
+        received_at = datetime.fromtimestamp(known[0].received.received_at or time.time(), UTC)
+        rows = [_row(item, assigned, received_at) for item in known]
+        ids = _insert(ctx.session, rows)
+        stored: list[tuple[object, ...]] = []
+        accepted: list[Item] = []
+        for row, item in zip(rows, known, strict=True):
+            checkin_id = ids.get((row[0], row[1]))
+            if checkin_id is None:
+                ctx.duplicates += 1  # stored by an earlier batch (a redelivery)
+                continue
+            stored.append((checkin_id, *row))
+            accepted.append(item)
+        ctx.count("checkins", len(stored))
+        update_status(ctx.session, stored, ctx.now)
+        for row, item in zip(stored, accepted, strict=True):
+            ctx.events.append(
+                CheckinStored(row[0], row[1], row[3], row[6], row[7], row[10], row[11], row[4])
+            )
+            if row[3] == "sos":
+                ctx.events.append(
+                    SosRaised(row[0], row[1], row[6], row[7], row[10], row[4], item.payload.note)
+                )
+        return accepted
+
+
+def _insert(session: Session, rows: list[tuple[object, ...]]) -> dict[tuple[str, str], int]:
+    """Insert the rows not stored yet; the id of each inserted (worker_code, msg_id)."""
+    params = [dict(zip(COLUMNS, row, strict=True)) for row in rows]
+    if session.bind.dialect.name == "postgresql":
+        raw = session.connection().connection.driver_connection
+        with raw.cursor() as cursor:
+            cursor.execute(PG_INSERT, (orjson.dumps(params).decode(),))
+            returned = cursor.fetchall()
+    else:
+        query = (
+            sqlite_insert(Checkin)
+            .on_conflict_do_nothing(index_elements=["worker_code", "msg_id"])
+            .returning(Checkin.id, Checkin.worker_code, Checkin.msg_id)
+        )
+        returned = session.execute(query, params).all()
+    return {(worker, msg_id): checkin_id for checkin_id, worker, msg_id in returned}
+
+
+def _row(
+    item: Item, assigned: dict[str, set[str] | None], received_at: datetime
+) -> tuple[object, ...]:
+    payload: CheckinPayload = item.payload
+    grids = assigned[item.sender] or set()
+    return (
+        item.sender,
+        payload.id,
+        payload.kind,
+        payload.ts,
+        received_at,
+        item.lon,
+        item.lat,
+        payload.crs,
+        payload.accuracy_m,
+        item.grid,
+        item.grid is not None and item.grid in grids,
+        payload.checkpoint_id,
+        payload.note,
+    )
+
+
+def last_checkin(session: Session, worker_code: str) -> dict[str, object] | None:
+    """A worker's last known position and patrol state, for ``GET /api/v1/members/{code}``."""
+    status = session.get(WorkerStatus, worker_code)
+    if status is None:
+        return None
+    return {
+        "checkin_id": status.last_checkin_id,
+        "ts": status.last_ts,
+        "kind": status.last_kind,
+        "lon": status.lon,
+        "lat": status.lat,
+        "grid": status.grid_code,
+        "in_assigned_grid": status.in_assigned_grid,
+        "on_patrol": status.on_patrol,
+        "patrol_changed_at": status.patrol_changed_at,
+    }
+
+
+def list_checkins(
+    session: Session,
+    worker: str | None = None,
+    grid: str | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    limit: int = 50,
+    offset: int = 0,
+    scope: str | None = None,
+) -> tuple[list[Checkin], int]:
+    """Check-ins newest first by their own timestamps, and how many match in all.
+
+    ``scope`` (a region code) keeps those whose grid lies under that region; check-ins
+    outside every grid are then left out.
+    """
+    query = select(Checkin)
+    if worker is not None:
+        query = query.where(Checkin.worker_code == worker)
+    if grid is not None:
+        query = query.where(Checkin.grid_code == grid)
+    if since is not None:
+        query = query.where(Checkin.ts >= since)
+    if until is not None:
+        query = query.where(Checkin.ts < until)
+    if scope is not None:
+        segment = f"{PATH_SEPARATOR}{scope}{PATH_SEPARATOR}"
+        query = query.join(Region, Region.code == Checkin.grid_code).where(
+            Region.path.contains(segment, autoescape=True)
+        )
+    total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    rows = session.scalars(
+        query.order_by(Checkin.ts.desc(), Checkin.id.desc()).limit(limit).offset(offset)
+    ).all()
+    return list(rows), total

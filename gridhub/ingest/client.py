@@ -1,0 +1,293 @@
+"""The hub's MQTT connection: paho-mqtt 2, QoS 1, persistent session, manual ack after commit."""
+
+import logging
+import ssl
+import threading
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import unquote, urlsplit
+
+import paho.mqtt.client as mqtt
+from paho.mqtt.enums import CallbackAPIVersion
+from paho.mqtt.packettypes import PacketTypes
+from paho.mqtt.properties import Properties
+from paho.mqtt.reasoncodes import ReasonCode
+
+from gridhub.config.mqtt import MqttConfig
+from gridhub.ingest.pipeline import Received
+
+log = logging.getLogger(__name__)
+
+UNSUPPORTED_PROTOCOL = 132  # MQTT 5 CONNACK reason "Unsupported protocol version"
+CONNACK_TIMEOUT_S = 3.0
+"""In auto mode, an MQTT 5 CONNECT left unanswered this long means a 3.1.1-only broker
+(amqtt does not answer a CONNECT carrying MQTT 5 properties)."""
+OUTGOING_INFLIGHT = 1000
+"""Our own QoS 1 publishes in flight (paho's default of 20 throttles alert fan-out)."""
+
+
+READ_CHUNK_BYTES = 256 * 1024
+"""Socket read size of the hub's client: one recv() brings in hundreds of check-ins."""
+
+
+class BufferedReadClient(mqtt.Client):
+    """paho-mqtt, reading its socket in large chunks.
+
+    paho reads each packet with recv(1), recv(1), recv(n), after one select() per packet;
+    at thousands of messages a second those system calls cost more than the messages.
+    Here ``_sock_recv`` (paho's single read primitive, with socket ``recv`` semantics)
+    serves paho from a buffer filled READ_CHUNK_BYTES at a time, and ``loop_read`` drains
+    the buffer before paho asks select() again, so no buffered packet waits.
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._read_buffer = b""
+        self._read_pos = 0
+        self._read_socket: object = None
+
+    def _sock_recv(self, bufsize: int) -> bytes:
+        if self._read_socket is not self._sock:  # a new connection: drop the old one's bytes
+            self._read_buffer, self._read_pos, self._read_socket = b"", 0, self._sock
+        if self._read_pos >= len(self._read_buffer):
+            chunk = super()._sock_recv(READ_CHUNK_BYTES)
+            if not chunk:
+                return chunk  # the broker closed the connection
+            self._read_buffer, self._read_pos = chunk, 0
+        end = self._read_pos + bufsize
+        data = self._read_buffer[self._read_pos : end]
+        self._read_pos += len(data)
+        return data
+
+    def loop_read(self, max_packets: int = 1) -> mqtt.MQTTErrorCode:
+        rc = super().loop_read(max_packets)
+        while (
+            rc == mqtt.MQTTErrorCode.MQTT_ERR_SUCCESS
+            and self._sock is not None
+            and self._read_pos < len(self._read_buffer)
+        ):
+            rc = super().loop_read(max_packets)
+        return rc
+
+
+@dataclass(frozen=True)
+class BrokerAddress:
+    host: str
+    port: int
+    tls: bool
+    username: str
+    password: str
+
+    @classmethod
+    def parse(cls, url: str, config: MqttConfig) -> "BrokerAddress":
+        parts = urlsplit(url)
+        tls = parts.scheme in ("mqtts", "ssl") or config.tls
+        return cls(
+            host=parts.hostname or "127.0.0.1",
+            port=parts.port or (8883 if tls else 1883),
+            tls=tls,
+            username=unquote(parts.username) if parts.username else config.username,
+            password=unquote(parts.password)
+            if parts.password
+            else config.password.get_secret_value(),
+        )
+
+
+class MqttClient:
+    """Subscribes to ``subscriptions`` and hands every message to ``deliver`` without blocking.
+
+    Messages are acknowledged only through :meth:`ack`, after their batch is committed.
+    ``generation`` counts connections: a message id from an earlier connection must not be
+    acknowledged on a later one (the broker redelivers it instead, and dedup drops it).
+    """
+
+    def __init__(
+        self,
+        config: MqttConfig,
+        address: BrokerAddress,
+        subscriptions: Sequence[str],
+        deliver: Callable[[Received], None],
+        protocol: str | None = None,
+        status_topic: str | None = None,
+    ) -> None:
+        self.config = config
+        self.address = address
+        self.subscriptions = list(subscriptions)
+        self._deliver = deliver
+        self.protocol = protocol or config.protocol
+        self._status_topic = status_topic
+        self.generation = 0
+        self.connected = False
+        self.last_error: str | None = None
+        self._lock = threading.Lock()
+        self._client = self._make_client()
+
+    def _make_client(self) -> mqtt.Client:
+        version = mqtt.MQTTv311 if self.protocol == "3.1.1" else mqtt.MQTTv5
+        client = BufferedReadClient(
+            CallbackAPIVersion.VERSION2,
+            client_id=self.config.client_id,
+            protocol=version,
+            clean_session=False if version == mqtt.MQTTv311 else None,
+            manual_ack=True,
+        )
+        client.max_inflight_messages_set(OUTGOING_INFLIGHT)
+        client.max_queued_messages_set(0)
+        client.reconnect_delay_set(self.config.reconnect_min_s, self.config.reconnect_max_s)
+        if self.address.username:
+            client.username_pw_set(self.address.username, self.address.password or None)
+        if self.address.tls:
+            client.tls_set(
+                ca_certs=str(self.config.ca_file) if self.config.ca_file else None,
+                cert_reqs=ssl.CERT_REQUIRED,
+            )
+        if self._status_topic:
+            client.will_set(self._status_topic, b"offline", qos=1, retain=True)
+        client.on_connect = self._on_connect
+        client.on_disconnect = self._on_disconnect
+        client.on_message = self._on_message
+        client.on_subscribe = self._on_subscribe
+        return client
+
+    @property
+    def mqtt_version(self) -> str:
+        return "3.1.1" if self.protocol == "3.1.1" else "5"
+
+    def start(self) -> None:
+        """Connect in the background; paho reconnects with backoff after any loss."""
+        self._connack_seen = False
+        self._connect_async()
+        self._client.loop_start()
+        if self.protocol == "auto":
+            timer = threading.Timer(CONNACK_TIMEOUT_S, self._check_connack)
+            timer.daemon = True
+            timer.start()
+
+    def _check_connack(self) -> None:
+        if not self._connack_seen and self._client.socket() is not None:
+            log.info("no answer to an MQTT 5 CONNECT; falling back to 3.1.1")
+            self._fall_back()
+
+    def _connect_async(self) -> None:
+        kwargs: dict[str, object] = {"keepalive": self.config.keepalive_s}
+        if self.mqtt_version == "5":
+            properties = Properties(PacketTypes.CONNECT)
+            properties.SessionExpiryInterval = self.config.session_expiry_s
+            properties.ReceiveMaximum = self.config.receive_maximum
+            kwargs.update(clean_start=False, properties=properties)
+        self._client.connect_async(self.address.host, self.address.port, **kwargs)
+
+    def stop(self) -> None:
+        if self._status_topic and self.connected:
+            self._client.publish(
+                self._status_topic, b"offline", qos=1, retain=True
+            ).wait_for_publish(2)
+        self._client.disconnect()
+        self._client.loop_stop()
+        self.connected = False
+
+    def ack(self, messages: Sequence[Received]) -> int:
+        """Acknowledge messages of the current connection; returns how many were acknowledged."""
+        acked = 0
+        with self._lock:
+            generation = self.generation
+            for received in messages:
+                if received.qos > 0 and received.generation == generation:
+                    self._client.ack(received.mid, received.qos)
+                    acked += 1
+        return acked
+
+    def publish(
+        self, topic: str, payload: bytes, qos: int = 1, retain: bool = False
+    ) -> mqtt.MQTTMessageInfo:
+        """Queue a publish; the returned info says when the broker has it (alerts wait on it)."""
+        return self._client.publish(topic, payload, qos=qos, retain=retain)
+
+    def _on_connect(
+        self,
+        client: mqtt.Client,
+        _userdata: object,
+        flags: mqtt.ConnectFlags,
+        reason: ReasonCode,
+        _properties: Properties | None,
+    ) -> None:
+        self._connack_seen = True
+        if reason.is_failure:
+            self.last_error = f"broker refused connection: {reason}"
+            if self.protocol == "auto" and reason.value == UNSUPPORTED_PROTOCOL:
+                log.info("broker does not speak MQTT 5; falling back to 3.1.1")
+                threading.Thread(target=self._fall_back, daemon=True).start()
+            else:
+                log.warning(self.last_error)
+            return
+        with self._lock:
+            self.generation += 1
+        self.last_error = None
+        log.info(
+            "connected to %s:%s (MQTT %s, session present: %s)",
+            self.address.host,
+            self.address.port,
+            self.mqtt_version,
+            flags.session_present,
+        )
+        # Subscribing again is harmless with a present session, and needed without one;
+        # the hub counts as connected once the broker confirmed the subscriptions.
+        client.subscribe([(topic, 1) for topic in self.subscriptions])
+        if self._status_topic:
+            client.publish(self._status_topic, b"online", qos=1, retain=True)
+
+    def _on_subscribe(
+        self,
+        _client: mqtt.Client,
+        _userdata: object,
+        _mid: int,
+        reasons: list[ReasonCode],
+        _properties: Properties | None,
+    ) -> None:
+        refused = [str(reason) for reason in reasons if reason.is_failure]
+        if refused:
+            self.last_error = f"broker refused subscriptions: {', '.join(refused)}"
+            log.error(self.last_error)
+            return
+        with self._lock:
+            self.connected = True
+
+    def _fall_back(self) -> None:
+        self._client.disconnect()
+        self._client.loop_stop()
+        with self._lock:
+            if self.protocol != "auto":
+                return
+            self.protocol = "3.1.1"
+            self._client = self._make_client()
+        self.start()
+
+    def _on_disconnect(
+        self,
+        _client: mqtt.Client,
+        _userdata: object,
+        _flags: mqtt.DisconnectFlags,
+        reason: ReasonCode,
+        _properties: Properties | None,
+    ) -> None:
+        with self._lock:
+            self.connected = False
+        if reason.is_failure:
+            self.last_error = f"disconnected: {reason}"
+            log.warning("broker connection lost (%s); reconnecting with backoff", reason)
+
+    def _on_message(
+        self, _client: mqtt.Client, _userdata: object, message: mqtt.MQTTMessage
+    ) -> None:
+        self._deliver(
+            Received(
+                topic=message.topic,
+                payload=message.payload,
+                mid=message.mid,
+                qos=message.qos,
+                received_at=time.time(),
+                generation=self.generation,
+            )
+        )

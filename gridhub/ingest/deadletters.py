@@ -1,0 +1,86 @@
+"""Dead letters: messages that could not be used, stored with their reason, and listed."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING
+
+from sqlalchemy import func, insert, select
+from sqlalchemy.orm import Session
+
+from gridhub.ingest.models import DeadLetter
+
+if TYPE_CHECKING:
+    from gridhub.ingest.pipeline import Received
+
+EXCERPT_BYTES = 500
+
+
+@dataclass(frozen=True, slots=True)
+class DeadLetterRow:
+    received_at: datetime
+    topic: str
+    sender: str | None
+    msg_id: str | None
+    reason: str
+    payload_excerpt: str
+    size: int
+
+    @classmethod
+    def of(
+        cls, received: Received, reason: str, sender: str | None = None, msg_id: str | None = None
+    ) -> DeadLetterRow:
+        excerpt = received.payload[:EXCERPT_BYTES].decode("utf-8", errors="replace")
+        return cls(
+            received_at=datetime.fromtimestamp(received.received_at, UTC)
+            if received.received_at
+            else datetime.now(UTC),
+            topic=received.topic[:512],
+            sender=sender[:128] if sender else None,
+            msg_id=msg_id,
+            reason=reason[:1000],
+            payload_excerpt=excerpt,
+            size=len(received.payload),
+        )
+
+
+def store_dead_letters(session: Session, rows: list[DeadLetterRow]) -> None:
+    if rows:
+        session.execute(
+            insert(DeadLetter),
+            [
+                {
+                    "received_at": row.received_at,
+                    "topic": row.topic,
+                    "sender": row.sender,
+                    "msg_id": row.msg_id,
+                    "reason": row.reason,
+                    "payload_excerpt": row.payload_excerpt,
+                    "size": row.size,
+                }
+                for row in rows
+            ],
+        )
+
+
+def list_dead_letters(
+    session: Session,
+    limit: int = 50,
+    offset: int = 0,
+    since: datetime | None = None,
+    topic_prefix: str | None = None,
+) -> tuple[list[DeadLetter], int]:
+    """The newest dead letters first, and how many match in all."""
+    query = select(DeadLetter)
+    if since is not None:
+        query = query.where(DeadLetter.received_at >= since)
+    if topic_prefix:
+        query = query.where(DeadLetter.topic.startswith(topic_prefix, autoescape=True))
+    total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    rows = session.scalars(
+        query.order_by(DeadLetter.received_at.desc(), DeadLetter.id.desc())
+        .limit(limit)
+        .offset(offset)
+    ).all()
+    return list(rows), total

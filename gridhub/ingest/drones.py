@@ -1,0 +1,120 @@
+"""Drones: each telemetry message extends the track; the newest by timestamp is the position.
+
+Only drones in the cameras registry (feeds of kind ``drone``, by code) are accepted; anything
+else is an unknown sender and becomes a dead letter. DJI Cloud API's ``thing/product/{sn}/osd``
+is mapped onto a registered drone by the serial number linked to it (``link_serial``), or onto
+the drone whose code is the serial number itself.
+"""
+
+from collections.abc import Iterable, Sequence
+
+from sqlalchemy import insert, select
+from sqlalchemy.orm import Session
+
+from gridhub.cameras.models import Camera
+from gridhub.ingest.events import DroneMoved
+from gridhub.ingest.models import Drone, DronePosition
+from gridhub.ingest.pipeline import BatchContext, Item
+
+DJI_TOPIC_START = "thing/product/"
+
+
+class DroneLinkError(ValueError):
+    """A serial number could not be linked; the message says why."""
+
+
+def registered_drones(session: Session, codes: Iterable[str]) -> set[str]:
+    """Those of ``codes`` that are drone feeds in the cameras registry."""
+    query = select(Camera.code).where(Camera.code.in_(set(codes)), Camera.kind == "drone")
+    return set(session.scalars(query))
+
+
+def link_serial(session: Session, code: str, serial: str) -> Drone:
+    """Map DJI telemetry of ``serial`` onto the registered drone ``code`` (replacing any link)."""
+    if not registered_drones(session, [code]):
+        raise DroneLinkError(f"no drone {code!r} in the cameras registry (kind drone)")
+    other = session.scalar(select(Drone).where(Drone.serial_number == serial, Drone.code != code))
+    if other is not None:
+        raise DroneLinkError(f"serial {serial!r} is already linked to drone {other.code!r}")
+    drone = session.scalar(select(Drone).where(Drone.code == code))
+    if drone is None:
+        drone = Drone(code=code)
+        session.add(drone)
+    drone.serial_number = serial
+    session.flush()
+    return drone
+
+
+def resolve_dji_senders(session: Session, items: Sequence[Item]) -> None:
+    """Replace each DJI item's sender (a serial number) by the drone code linked to it."""
+    serials = {item.sender for item in items}
+    if not serials:
+        return
+    query = select(Drone.serial_number, Drone.code).where(Drone.serial_number.in_(serials))
+    codes = {serial: code for serial, code in session.execute(query)}
+    for item in items:
+        item.sender = codes.get(item.sender, item.sender)
+
+
+def store_telemetry(ctx: BatchContext, items: list[Item]) -> list[Item]:
+    """Store positions of registered drones, move each to its newest position."""
+    known = registered_drones(ctx.session, {item.sender for item in items})
+    accepted = []
+    for item in items:
+        if item.sender in known:
+            accepted.append(item)
+        elif item.received.topic.startswith(DJI_TOPIC_START):
+            ctx.reject(item, f"unknown drone serial {item.sender!r}: not linked to a drone")
+        else:
+            ctx.reject(item, f"unknown drone {item.sender!r}: not a drone in the cameras registry")
+    if not accepted:
+        return []
+    items = accepted
+    ctx.session.execute(
+        insert(DronePosition),
+        [
+            {
+                "drone_code": item.sender,
+                "msg_id": item.payload.id,
+                "ts": item.payload.ts,
+                "lon": item.lon,
+                "lat": item.lat,
+                "alt_m": item.payload.alt_m,
+                "heading": item.payload.heading,
+                "battery_pct": item.payload.battery_pct,
+                "grid_code": item.grid,
+            }
+            for item in items
+        ],
+    )
+    ctx.count("drone_positions", len(items))
+    newest: dict[str, Item] = {}
+    for item in items:
+        if item.sender not in newest or item.payload.ts > newest[item.sender].payload.ts:
+            newest[item.sender] = item
+    drones = {
+        drone.code: drone
+        for drone in ctx.session.scalars(select(Drone).where(Drone.code.in_(newest)))
+    }
+    for code, item in newest.items():
+        drone = drones.get(code)
+        if drone is None:
+            drone = Drone(code=code)
+            ctx.session.add(drone)
+        elif drone.last_ts is not None and item.payload.ts <= drone.last_ts:
+            continue
+        drone.lon, drone.lat, drone.grid_code = item.lon, item.lat, item.grid
+        drone.alt_m, drone.heading = item.payload.alt_m, item.payload.heading
+        drone.battery_pct, drone.last_ts = item.payload.battery_pct, item.payload.ts
+        ctx.events.append(
+            DroneMoved(
+                code,
+                item.lon,
+                item.lat,
+                item.grid,
+                item.payload.ts,
+                item.payload.alt_m,
+                item.payload.battery_pct,
+            )
+        )
+    return items

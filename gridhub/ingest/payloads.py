@@ -1,0 +1,192 @@
+"""Payload schemas of the inbound topics (pydantic): what a message must hold to be used."""
+
+from datetime import UTC, datetime
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+)
+from shapely.geometry import shape
+
+from gridhub.ingest.topics import Kind
+
+SEVERITY_LEVELS = ("blue", "yellow", "orange", "red")
+CRS_NAMES = ("wgs84", "gcj02", "bd09")
+CHECKIN_KINDS = ("start", "checkpoint", "end", "sos")
+MAX_ID_LENGTH = 128
+
+
+def _timestamp(value: Any) -> Any:
+    """Epoch milliseconds or ISO 8601 with a zone → aware UTC datetime."""
+    if isinstance(value, bool):
+        raise ValueError("must be ISO 8601 or epoch milliseconds")
+    if isinstance(value, int | float):
+        try:
+            return datetime.fromtimestamp(value / 1000, UTC)
+        except (OverflowError, OSError, ValueError):
+            raise ValueError("epoch milliseconds out of range") from None
+    if isinstance(value, str):
+        try:
+            parsed = datetime.fromisoformat(value)
+        except ValueError:
+            raise ValueError("must be ISO 8601 or epoch milliseconds") from None
+        if parsed.tzinfo is None:
+            raise ValueError("ISO 8601 time must carry its zone (Z or +08:00)")
+        return parsed.astimezone(UTC)
+    return value
+
+
+Timestamp = Annotated[datetime, BeforeValidator(_timestamp)]
+MessageId = Annotated[str, Field(min_length=1, max_length=MAX_ID_LENGTH)]
+Code = Annotated[str, Field(min_length=1, max_length=64)]
+Latitude = Annotated[float, Field(ge=-90, le=90, allow_inf_nan=False)]
+Longitude = Annotated[float, Field(ge=-180, le=180, allow_inf_nan=False)]
+Level = Literal["blue", "yellow", "orange", "red"]
+
+
+class Inbound(BaseModel):
+    """Every inbound message: a sender-chosen ``id`` and its time ``ts``."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    id: MessageId
+    ts: Timestamp
+
+
+class CheckinPayload(Inbound):
+    lat: Latitude
+    lon: Longitude
+    crs: Literal["wgs84", "gcj02", "bd09"] = "wgs84"
+    accuracy_m: float | None = Field(None, ge=0, allow_inf_nan=False)
+    kind: Literal["start", "checkpoint", "end", "sos"] = "checkpoint"
+    checkpoint_id: Code | None = None
+    note: str | None = Field(None, max_length=1000)
+    worker: Code | None = Field(None, description="If given, must match the topic's worker.")
+
+
+class SensorReadingPayload(Inbound):
+    kind: Code
+    value: float = Field(allow_inf_nan=False)
+    unit: str | None = Field(None, max_length=32)
+    sensor: Code | None = None
+
+
+class SensorWarningPayload(Inbound):
+    kind: Code
+    level: Level
+    value: float | None = Field(None, allow_inf_nan=False)
+    unit: str | None = Field(None, max_length=32)
+    message: str | None = Field(None, max_length=2000)
+    sensor: Code | None = None
+
+
+class DroneTelemetryPayload(Inbound):
+    lat: Latitude
+    lon: Longitude
+    crs: Literal["wgs84", "gcj02", "bd09"] = "wgs84"
+    alt_m: float | None = Field(None, allow_inf_nan=False)
+    heading: float | None = Field(None, ge=-360, le=360)
+    battery_pct: float | None = Field(None, ge=0, le=100)
+    drone: Code | None = None
+
+
+class AreaWarningPayload(Inbound):
+    kind: Code
+    level: Level
+    area: dict[str, Any]
+    valid_until: Timestamp | None = None
+    message: str | None = Field(None, max_length=4000)
+    issuer: Code | None = Field(None, description="Who issued it; the dedup sender.")
+
+    @field_validator("area")
+    @classmethod
+    def _valid_polygon(cls, area: dict[str, Any]) -> dict[str, Any]:
+        if area.get("type") not in {"Polygon", "MultiPolygon"}:
+            raise ValueError("must be a GeoJSON Polygon or MultiPolygon")
+        try:
+            geometry = shape(area)
+        except Exception as exc:  # shapely raises several types for malformed coordinates
+            raise ValueError(f"is not a readable polygon: {exc}") from None
+        if geometry.is_empty or not geometry.is_valid:
+            from shapely.validation import explain_validity
+
+            raise ValueError(f"is not a valid polygon: {explain_validity(geometry)}")
+        minx, miny, maxx, maxy = geometry.bounds
+        if minx < -180 or maxx > 180 or miny < -90 or maxy > 90:
+            raise ValueError("coordinates out of range (WGS84 lon/lat expected)")
+        return area
+
+
+class DjiOsdData(BaseModel):
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    latitude: Latitude
+    longitude: Longitude
+    height: float | None = Field(None, allow_inf_nan=False)
+    elevation: float | None = Field(None, allow_inf_nan=False)
+    attitude_head: float | None = Field(None, ge=-360, le=360)
+    battery: dict[str, Any] | None = None
+
+
+class DjiOsdPayload(BaseModel):
+    """DJI Cloud API ``thing/product/{sn}/osd``: ``tid`` is the message id, ``timestamp`` ms."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    tid: MessageId
+    bid: str | None = None
+    timestamp: Timestamp
+    data: DjiOsdData
+
+    def as_telemetry(self) -> DroneTelemetryPayload:
+        battery = (self.data.battery or {}).get("capacity_percent")
+        return DroneTelemetryPayload(
+            id=self.tid,
+            ts=self.timestamp,
+            lat=self.data.latitude,
+            lon=self.data.longitude,
+            alt_m=self.data.height if self.data.height is not None else self.data.elevation,
+            heading=self.data.attitude_head,
+            battery_pct=battery if isinstance(battery, int | float) else None,
+        )
+
+
+Payload = (
+    CheckinPayload
+    | SensorReadingPayload
+    | SensorWarningPayload
+    | DroneTelemetryPayload
+    | AreaWarningPayload
+)
+
+MODELS: dict[Kind, type[BaseModel]] = {
+    Kind.CHECKIN: CheckinPayload,
+    Kind.SENSOR_READING: SensorReadingPayload,
+    Kind.SENSOR_WARNING: SensorWarningPayload,
+    Kind.DRONE_TELEMETRY: DroneTelemetryPayload,
+    Kind.AREA_WARNING: AreaWarningPayload,
+    Kind.DJI_OSD: DjiOsdPayload,
+}
+
+# The payload field that may repeat the topic's sender, per kind.
+SENDER_FIELDS: dict[Kind, str] = {
+    Kind.CHECKIN: "worker",
+    Kind.SENSOR_READING: "sensor",
+    Kind.SENSOR_WARNING: "sensor",
+    Kind.DRONE_TELEMETRY: "drone",
+}
+
+
+def describe(error: ValidationError) -> str:
+    """One line naming each bad field: ``lat: Input should be less than or equal to 90``."""
+    parts = []
+    for item in error.errors(include_url=False):
+        where = ".".join(str(part) for part in item["loc"]) or "payload"
+        message = item["msg"].removeprefix("Value error, ")
+        parts.append(f"{where}: {message}")
+    return "; ".join(parts)

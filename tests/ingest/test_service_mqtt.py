@@ -1,0 +1,172 @@
+"""The ingest service against real brokers: Mosquitto (MQTT 5) and the embedded amqtt (3.1.1)."""
+
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import orjson
+import paho.mqtt.client as mqtt
+import pytest
+from paho.mqtt.enums import CallbackAPIVersion
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from gridhub.config import Settings, load_settings
+from gridhub.ingest.broker import EmbeddedBroker
+from gridhub.ingest.models import Checkin, DeadLetter
+from gridhub.ingest.service import IngestService
+from tests.ingest.conftest import GRIDS, IN_G1, IndexLocator, Recorder
+from tests.support.mosquitto import Mosquitto, mosquitto_binary
+from tests.support.services import free_port, unavailable
+
+
+@pytest.fixture
+def mosquitto(tmp_path: Path) -> Iterator[Mosquitto]:
+    binary = mosquitto_binary()
+    if binary is None:
+        unavailable("mosquitto is not installed")
+    broker = Mosquitto(tmp_path / "mosquitto", binary)
+    broker.start()
+    yield broker
+    broker.stop()
+
+
+@pytest.fixture
+def embedded_broker() -> Iterator[EmbeddedBroker]:
+    broker = EmbeddedBroker("127.0.0.1", free_port())
+    broker.start()
+    yield broker
+    broker.stop()
+
+
+def hub_settings(tmp_path: Path, url: str, **mqtt: object) -> Settings:
+    return load_settings(data_dir=tmp_path, mqtt_url=url, mqtt={"client_id": "hub-test", **mqtt})
+
+
+def publisher(port: int) -> mqtt.Client:
+    client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=f"pub-{time.monotonic_ns()}")
+    client.max_inflight_messages_set(1000)
+    client.connect("127.0.0.1", port)
+    client.loop_start()
+    return client
+
+
+def publish(client: mqtt.Client, topic: str, payload: dict[str, object] | bytes) -> None:
+    body = payload if isinstance(payload, bytes) else orjson.dumps(payload)
+    client.publish(topic, body, qos=1).wait_for_publish(5)
+
+
+def checkin(n: int, worker: str = "W1") -> tuple[str, dict[str, object]]:
+    payload = {"id": f"c{n}", "ts": 1782892800000 + n, "lon": IN_G1[0], "lat": IN_G1[1]}
+    return f"gridhub/v1/patrol/{worker}/checkin", payload
+
+
+def wait_for(condition: Callable[[], bool], timeout: float = 15.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError("condition not met in time")
+        time.sleep(0.05)
+
+
+def count(sessions: sessionmaker[Session], model: type) -> int:
+    with sessions() as session:
+        return session.scalar(select(func.count()).select_from(model)) or 0
+
+
+def start_service(
+    settings: Settings, town: sessionmaker[Session], **kwargs: object
+) -> IngestService:
+    service = IngestService(settings, town, IndexLocator(GRIDS), [Recorder()], **kwargs)
+    service.start()
+    wait_for(lambda: service.health()["state"] == "connected")
+    return service
+
+
+def test_mosquitto_stores_each_checkin_once_and_dead_letters_bad_ones(
+    tmp_path: Path, mosquitto: Mosquitto, town: sessionmaker[Session]
+) -> None:
+    service = start_service(hub_settings(tmp_path, mosquitto.url), town)
+    try:
+        assert service.health()["mqtt_version"] == "5"
+        client = publisher(mosquitto.port)
+        for n in range(200):
+            publish(client, *checkin(n))
+        for n in range(50):  # a phone that resends what it was not sure had arrived
+            publish(client, *checkin(n))
+        publish(client, "gridhub/v1/patrol/W1/checkin", b"{broken")
+        publish(client, *checkin(999, worker="STRANGER"))
+        wait_for(lambda: count(town, Checkin) == 200 and count(town, DeadLetter) == 2)
+        wait_for(lambda: service.health()["duplicates"] == 50)
+        client.loop_stop()
+        client.disconnect()
+    finally:
+        service.stop()
+    with town() as session:
+        reasons = sorted(session.scalars(select(DeadLetter.reason)))
+    assert reasons[0].startswith("not JSON") and "unknown worker 'STRANGER'" in reasons[1]
+
+
+def test_reconnects_after_broker_restart_and_loses_nothing(
+    tmp_path: Path, mosquitto: Mosquitto, town: sessionmaker[Session]
+) -> None:
+    settings = hub_settings(tmp_path, mosquitto.url, reconnect_min_s=0.1, reconnect_max_s=0.5)
+    service = start_service(settings, town)
+    try:
+        client = publisher(mosquitto.port)
+        for n in range(20):
+            publish(client, *checkin(n))
+        wait_for(lambda: count(town, Checkin) == 20)
+        client.loop_stop()
+        client.disconnect()
+        mosquitto.stop()
+        wait_for(lambda: service.health()["state"] == "waiting for broker")
+        assert service.health()["ok"] is False
+        mosquitto.start()
+        wait_for(lambda: service.health()["state"] == "connected")
+        client = publisher(mosquitto.port)
+        for n in range(20, 40):
+            publish(client, *checkin(n))
+        wait_for(lambda: count(town, Checkin) == 40)
+        client.loop_stop()
+        client.disconnect()
+    finally:
+        service.stop()
+
+
+def test_messages_sent_while_the_hub_is_away_arrive_from_its_persistent_session(
+    tmp_path: Path, mosquitto: Mosquitto, town: sessionmaker[Session]
+) -> None:
+    settings = hub_settings(tmp_path, mosquitto.url)
+    start_service(settings, town).stop()  # registers the session and its subscriptions
+    client = publisher(mosquitto.port)
+    for n in range(30):
+        publish(client, *checkin(n))
+    client.loop_stop()
+    client.disconnect()
+    mosquitto.restart()  # and the broker restarts meanwhile: its persistence keeps the queue
+    service = start_service(settings, town)
+    try:
+        wait_for(lambda: count(town, Checkin) == 30)
+    finally:
+        service.stop()
+
+
+def test_embedded_broker_basic_path_and_mqtt5_fallback(
+    tmp_path: Path, embedded_broker: EmbeddedBroker, town: sessionmaker[Session]
+) -> None:
+    # protocol "auto": the hub tries MQTT 5, amqtt refuses it, the hub falls back to 3.1.1.
+    service = start_service(hub_settings(tmp_path, embedded_broker.url), town)
+    try:
+        assert service.health()["mqtt_version"] == "3.1.1"
+        client = publisher(embedded_broker.port)
+        for n in range(30):
+            publish(client, *checkin(n))
+        publish(client, *checkin(3))
+        wait_for(lambda: count(town, Checkin) == 30)
+        wait_for(lambda: service.health()["duplicates"] == 1)
+        client.loop_stop()
+        client.disconnect()
+    finally:
+        service.stop()
+    assert embedded_broker.health()["ok"] is True
