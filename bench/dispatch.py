@@ -1,0 +1,179 @@
+"""Dispatch benchmark: a sensor warning published to the broker → the alert message received
+on the responsible member's topic, under a steady load of background check-ins, on PostGIS.
+
+Starts a Mosquitto on a free port and a throwaway PostGIS database, runs the whole hub
+(``build_hub``: ingest, alerts, cameras) in its own process, publishes background check-ins
+from another process (raw-socket QoS 1 publisher, paced), and publishes the warnings from
+this one, each from its own sensor so that each opens (and dispatches) a new alert. Latency
+is publish → arrival on ``members/W1/alerts``, both clocks in this process.
+
+    .venv/bin/python -m bench.dispatch [-n 1000] [--rate 50] [--background 2000]
+"""
+
+import argparse
+import multiprocessing
+import statistics
+import tempfile
+import threading
+import time
+import uuid
+from pathlib import Path
+
+import orjson
+import paho.mqtt.client as mqtt
+from paho.mqtt.enums import CallbackAPIVersion
+from sqlalchemy import func, select
+
+from bench.ingest import publish as publish_checkins
+from gridhub.alerts.models import Alert
+from gridhub.db import make_engine, make_session_factory, upgrade
+from gridhub.ingest.models import Sensor
+from tests.ingest.conftest import IN_G1, seed_town
+from tests.support import databases
+from tests.support.mosquitto import Mosquitto, mosquitto_binary
+
+MEMBER_TOPIC = "gridhub/v1/members/W1/alerts"
+
+
+def run_hub(database_url: str, mqtt_url: str, data_dir: str, stop: object) -> None:
+    """The hub as ``gridhub serve`` builds it, without the HTTP server."""
+    from gridhub.config import load_settings
+    from gridhub.hub import build_hub
+
+    settings = load_settings(database_url=database_url, mqtt_url=mqtt_url, data_dir=data_dir)
+    hub = build_hub(settings)
+    hub.start()
+    stop.wait()  # type: ignore[attr-defined]
+    hub.stop()
+
+
+def seed(database_url: str, sensors: int) -> None:
+    engine = make_engine(database_url)
+    upgrade(engine)
+    with make_session_factory(engine)() as session:
+        seed_town(session)  # commits
+        session.add_all(
+            Sensor(
+                code=f"B{i}",
+                name=f"gauge {i}",
+                kind="water_level",
+                lon=IN_G1[0],
+                lat=IN_G1[1],
+                grid_code="G1",
+                unit="m",
+            )
+            for i in range(sensors)
+        )
+        session.commit()
+    engine.dispose()
+
+
+class Receiver:
+    """The member's device: notes when each warning's alert arrives."""
+
+    def __init__(self, port: int) -> None:
+        self.arrived: dict[str, float] = {}
+        self.client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id="bench-device")
+        subscribed = threading.Event()
+        self.client.on_subscribe = lambda *_: subscribed.set()
+        self.client.on_message = self._on_message
+        self.client.connect("127.0.0.1", port)
+        self.client.subscribe(MEMBER_TOPIC, qos=1)
+        self.client.loop_start()
+        subscribed.wait(10)
+
+    def _on_message(self, _c: object, _u: object, message: mqtt.MQTTMessage) -> None:
+        now = time.perf_counter()
+        detail = orjson.loads(message.payload).get("detail") or ""
+        self.arrived.setdefault(detail, now)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("-n", type=int, default=1000, help="warnings (each a new alert)")
+    parser.add_argument("--rate", type=float, default=50.0, help="warnings per second")
+    parser.add_argument("--background", type=float, default=2000.0, help="check-ins per second")
+    args = parser.parse_args()
+    binary = mosquitto_binary()
+    if binary is None:
+        raise SystemExit("mosquitto is not installed")
+    workdir = Path(tempfile.mkdtemp(prefix="bench-dispatch-"))
+    broker = Mosquitto(workdir / "mqtt", binary)
+    broker.start()
+    name = f"bench_dispatch_{uuid.uuid4().hex[:8]}"
+    url = databases.create_postgis(name)
+    stop = multiprocessing.Event()
+    hub = None
+    try:
+        seed(url, args.n)
+        hub = multiprocessing.Process(target=run_hub, args=(url, broker.url, str(workdir), stop))
+        hub.start()
+        time.sleep(4)  # the hub connects, builds its grid index, subscribes
+        receiver = Receiver(broker.port)
+        warmup = args.rate and 3.0
+        seconds = args.n / args.rate + warmup + 5
+        background = multiprocessing.Process(
+            target=publish_checkins,
+            args=(broker.port, int(args.background * seconds), "bg", args.background),
+        )
+        background.start()
+        time.sleep(warmup)  # let the check-in load settle before measuring
+        publisher = mqtt.Client(CallbackAPIVersion.VERSION2, client_id="bench-sensors")
+        publisher.max_inflight_messages_set(1000)
+        publisher.connect("127.0.0.1", broker.port)
+        publisher.loop_start()
+        sent: dict[str, float] = {}
+        started = time.perf_counter()
+        for i in range(args.n):
+            pause = started + i / args.rate - time.perf_counter()
+            if pause > 0:
+                time.sleep(pause)
+            tag = f"bench-{i}"
+            payload = orjson.dumps(
+                {
+                    "id": tag,
+                    "ts": int(time.time() * 1000),
+                    "kind": "water_level",
+                    "level": "orange",
+                    "value": 4.2,
+                    "unit": "m",
+                    "message": tag,
+                }
+            )
+            sent[tag] = time.perf_counter()
+            publisher.publish(f"gridhub/v1/sensors/B{i}/warning", payload, qos=1)
+        deadline = time.monotonic() + 15
+        while len(receiver.arrived) < args.n and time.monotonic() < deadline:
+            time.sleep(0.1)
+        background.join()
+        latencies = sorted(
+            (receiver.arrived[tag] - at) * 1000
+            for tag, at in sent.items()
+            if tag in receiver.arrived
+        )
+        engine = make_engine(url)
+        with engine.connect() as connection:
+            alerts = connection.scalar(select(func.count()).select_from(Alert.__table__))
+            checkins = connection.exec_driver_sql("SELECT count(*) FROM checkins").scalar()
+        engine.dispose()
+        print(
+            f"warnings published: {args.n} at {args.rate:g}/s; alerts opened: {alerts}; "
+            f"received on {MEMBER_TOPIC}: {len(latencies)}"
+        )
+        print(f"background check-ins: {args.background:g}/s paced, {checkins} stored")
+        if latencies:
+            p99 = latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))]
+            print(
+                f"latency ms: p50 {statistics.median(latencies):.1f}  p99 {p99:.1f}  "
+                f"max {latencies[-1]:.1f}  mean {statistics.fmean(latencies):.1f}"
+            )
+    finally:
+        stop.set()
+        if hub is not None:
+            hub.join(30)
+        broker.stop()
+        databases.drop_postgres(name)
+
+
+if __name__ == "__main__":
+    main()

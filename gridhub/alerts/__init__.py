@@ -1,0 +1,1 @@
+"""Alerts: lifecycle, rules, routing, escalation, dispatch channels, live events."""

@@ -1,0 +1,59 @@
+"""What the alerts machinery needs from the hub, built once and passed in."""
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from sqlalchemy import event
+from sqlalchemy.orm import Session
+
+from gridhub.alerts.routing import Locator
+from gridhub.config.alerts import AlertsConfig
+from gridhub.ingest.topics import Kind, Topics
+
+_WAKE = "gridhub.alerts.wake"
+_LISTENING = "gridhub.alerts.listening"
+
+
+@dataclass
+class AlertContext:
+    """Config, spatial index, topics and the dispatcher's wake-up call.
+
+    Without a locator, points and areas are located by a spatial query on the store.
+    """
+
+    config: AlertsConfig = field(default_factory=AlertsConfig)
+    timezone: str = "Asia/Shanghai"
+    locator: Locator | None = None
+    topics: Topics = field(default_factory=Topics)
+    wake: Callable[[], None] | None = None
+
+    def member_topic(self, member_code: str) -> str:
+        return self.topics.build(Kind.MEMBER_ALERTS, member_code)
+
+    def ack_topic(self, member_code: str) -> str:
+        return self.topics.build(Kind.MEMBER_ACK, member_code)
+
+    @property
+    def integration_topic(self) -> str:
+        return f"{self.topics.prefix}/{self.config.integration_topic.strip('/')}"
+
+    def wake_after_commit(self, session: Session) -> None:
+        """Wake the dispatcher as soon as ``session``'s transaction commits (not before:
+        the deliveries must be visible to it)."""
+        if self.wake is None:
+            return
+        session.info[_WAKE] = self.wake
+        if not session.info.get(_LISTENING):
+            session.info[_LISTENING] = True
+            event.listen(session, "after_commit", _fire)
+            event.listen(session, "after_rollback", _forget)
+
+
+def _fire(session: Session) -> None:
+    wake = session.info.pop(_WAKE, None)
+    if wake is not None:
+        wake()
+
+
+def _forget(session: Session) -> None:
+    session.info.pop(_WAKE, None)

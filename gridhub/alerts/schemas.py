@@ -1,0 +1,119 @@
+"""API shapes of alerts: what the routes accept and return."""
+
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+Severity = Literal["blue", "yellow", "orange", "red"]
+
+
+class _Out(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+
+class AlertOut(_Out):
+    id: int
+    source_type: str
+    source_id: str
+    kind: str
+    severity: str
+    title: str
+    detail: str | None
+    status: str
+    lon: float | None
+    lat: float | None
+    grid: str | None
+    grids: list[str]
+    region_path: str
+    count: int
+    last_value: float | None
+    assignees: list[str]
+    level: int
+    acked_by: str | None
+    acked_at: datetime | None
+    ack_channel: str | None
+    opened_at: datetime
+    updated_at: datetime
+    last_seen_at: datetime
+    closed_at: datetime | None
+
+
+class AlertEventOut(_Out):
+    id: int
+    at: datetime
+    kind: str
+    actor: str
+    from_status: str | None
+    to_status: str | None
+    note: str | None
+    channel: str | None
+
+
+class AttemptOut(_Out):
+    at: datetime
+    ok: bool
+    error: str | None
+    duration_ms: float
+
+
+class DeliveryOut(_Out):
+    """One message to one recipient; webhook URLs and notification URLs may hold secrets,
+    so only MQTT targets are shown in full."""
+
+    id: int
+    member_code: str | None
+    role: str | None
+    level: int | None
+    channel: str
+    target: str
+    status: str
+    attempts: int
+    created_at: datetime
+    sent_at: datetime | None
+    acked_at: datetime | None
+    last_error: str | None
+    attempt_log: list[AttemptOut]
+
+    @model_validator(mode="after")
+    def _hide_secrets(self) -> "DeliveryOut":
+        if self.channel != "mqtt":
+            self.target = self.target.split(":", 1)[0] + "://…"
+        return self
+
+
+class AlertDetailOut(AlertOut):
+    area: dict[str, Any] | None
+    events: list[AlertEventOut]
+    deliveries: list[DeliveryOut]
+
+
+class AlertCreate(BaseModel):
+    """An operator-created alert: a point, an area or explicit grids."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    kind: str = Field(min_length=1, max_length=64)
+    severity: Severity
+    title: str = Field(min_length=1, max_length=200)
+    detail: str | None = Field(None, max_length=4000)
+    lon: float | None = Field(None, ge=-180, le=180)
+    lat: float | None = Field(None, ge=-90, le=90)
+    area: dict[str, Any] | None = None
+    grids: list[str] = Field(default_factory=list, max_length=10000)
+    assignee: str | None = None
+
+    @model_validator(mode="after")
+    def _somewhere(self) -> "AlertCreate":
+        if (self.lon is None) != (self.lat is None):
+            raise ValueError("give both lon and lat, or neither")
+        if self.lon is None and self.area is None and not self.grids:
+            raise ValueError("say where: lon/lat, an area (GeoJSON) or grids")
+        return self
+
+
+class ActionIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    note: str | None = Field(None, max_length=4000)
+    assignee: str | None = Field(None, description="Member code (assign only).")

@@ -1,0 +1,107 @@
+"""The alerts sink for ingest's domain events, run inside ingest's batch transaction.
+
+It writes alerts and their due deliveries there, so nothing is acknowledged to the broker
+before the alert exists; the dispatcher sends after the commit, woken at once.
+"""
+
+import logging
+import time
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from gridhub.alerts.context import AlertContext
+from gridhub.alerts.live import CHECKINS, publish_live
+from gridhub.alerts.routing import common_path, place_of
+from gridhub.alerts.rules import events as rules
+from gridhub.alerts.rules.patrol import watch_checkins
+from gridhub.alerts.service import clear_alerts, raise_alert
+from gridhub.db import utcnow
+from gridhub.ingest.events import (
+    AreaWarning,
+    CheckinStored,
+    DomainEvent,
+    SensorCleared,
+    SensorWarning,
+    SosRaised,
+)
+
+log = logging.getLogger(__name__)
+
+WATCH_EVERY_S = 30.0
+"""Patrol intervals are minutes: the last check-in time per grid is precise enough at 30 s."""
+PATHS_TTL_S = 60.0
+
+
+class AlertsSink:
+    """``EventSink``: ``sink(session, events)``."""
+
+    def __init__(self, ctx: AlertContext) -> None:
+        self.ctx = ctx
+        self._watched: dict[tuple[str, str | None], float] = {}
+        self._paths: dict[str, str] = {}
+        self._paths_until = 0.0
+
+    def __call__(self, session: Session, events: Sequence[DomainEvent]) -> None:
+        now = utcnow()
+        checkins = [e for e in events if isinstance(e, CheckinStored)]
+        if checkins:
+            self._watch(session, checkins, now)
+            paths = self._grid_paths(session, {e.grid for e in checkins if e.grid})
+            items = [_checkin_item(e, paths) for e in checkins]
+            where = common_path({item["path"] for item in items if item["path"] != "/"})
+            publish_live(session, CHECKINS, where, {"items": items}, now)
+        for event in events:
+            if isinstance(event, SensorWarning):
+                raise_alert(session, rules.sensor_warning(event), now, self.ctx)
+            elif isinstance(event, SosRaised):
+                raise_alert(session, rules.sos(event), now, self.ctx)
+            elif isinstance(event, AreaWarning):
+                raise_alert(session, rules.area_warning(event), now, self.ctx)
+            elif isinstance(event, SensorCleared):
+                clear_alerts(
+                    session,
+                    "sensor",
+                    event.sensor,
+                    event.kind,
+                    now,
+                    note=f"back to normal ({event.value:g})"
+                    if event.value is not None
+                    else "back to normal",
+                    ctx=self.ctx,
+                )
+
+    def _watch(self, session: Session, checkins: list[CheckinStored], now: datetime) -> None:
+        """Patrol watch rows, written at most every WATCH_EVERY_S per grid and worker: at
+        thousands of check-ins a second most batches then cost the store nothing here."""
+        clock = time.monotonic()
+        keys = {(k, c) for e in checkins for k, c in (("worker", e.worker), ("grid", e.grid))}
+        if all(clock - self._watched.get(key, -WATCH_EVERY_S) < WATCH_EVERY_S for key in keys):
+            return
+        watch_checkins(session, self.ctx, checkins, now)
+        self._watched.update((key, clock) for key in keys)
+
+    def _grid_paths(self, session: Session, grids: set[str]) -> dict[str, str]:
+        """Region paths of grids, cached for PATHS_TTL_S (grids change rarely)."""
+        clock = time.monotonic()
+        if clock > self._paths_until:
+            self._paths, self._paths_until = {}, clock + PATHS_TTL_S
+        missing = sorted(grids - self._paths.keys())
+        if missing:
+            self._paths.update(place_of(session, missing).paths)
+        return self._paths
+
+
+def _checkin_item(event: CheckinStored, paths: dict[str, str]) -> dict[str, Any]:
+    return {
+        "worker": event.worker,
+        "kind": event.kind,
+        "lon": event.lon,
+        "lat": event.lat,
+        "grid": event.grid,
+        "path": paths.get(event.grid or "", "/"),
+        "in_assigned_grid": event.in_assigned_grid,
+        "ts": event.ts.isoformat(),
+    }

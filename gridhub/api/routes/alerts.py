@@ -1,0 +1,142 @@
+"""``/api/v1/alerts``: scoped lists, one alert with its history, operator alerts, handling."""
+
+import uuid
+from datetime import datetime
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, HTTPException, Query, status
+from shapely.errors import GeometryTypeError
+
+from gridhub.alerts import queries
+from gridhub.alerts.lifecycle import IllegalTransition
+from gridhub.alerts.runner import alerts_context
+from gridhub.alerts.schemas import ActionIn, AlertCreate, AlertDetailOut, AlertOut
+from gridhub.alerts.service import AlertSpec, UnknownAlert, act, raise_alert
+from gridhub.api.deps import API_PREFIX, CurrentUser, HubDep, SessionDep
+from gridhub.api.models import User
+from gridhub.api.schemas import Page, Paging
+from gridhub.db import utcnow
+
+router = APIRouter(prefix=f"{API_PREFIX}/alerts", tags=["alerts"])
+
+Action = Literal["ack", "assign", "progress", "resolve", "cancel"]
+HANDLERS = frozenset({"admin", "operator", "dispatcher"})
+ACTION_ROLES: dict[str, frozenset[str]] = {
+    "ack": HANDLERS | {"grid_worker"},
+    "progress": HANDLERS | {"grid_worker"},
+    "resolve": HANDLERS | {"grid_worker"},
+    "assign": HANDLERS,
+    "cancel": HANDLERS,
+}
+
+
+@router.get("")
+def list_alerts(
+    user: CurrentUser,
+    session: SessionDep,
+    paging: Paging,
+    status_: Annotated[
+        str | None,
+        Query(alias="status", description="open (not resolved/cancelled), closed, or a state."),
+    ] = None,
+    severity: Annotated[str | None, Query(description="blue, yellow, orange or red.")] = None,
+    grid: Annotated[str | None, Query(description="Alerts touching this grid.")] = None,
+    since: Annotated[datetime | None, Query(description="Opened at or after (ISO 8601).")] = None,
+) -> Page[AlertOut]:
+    """Alerts in the caller's scope (everything beneath it rolls up), newest first."""
+    try:
+        wanted = queries.AlertFilter(status_, severity, grid, since)
+    except ValueError as exc:
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, str(exc)) from None
+    items, total = queries.list_alerts(session, user, wanted, paging.limit, paging.offset)
+    return Page[AlertOut](items=[AlertOut.model_validate(a) for a in items], total=total)
+
+
+@router.get("/{alert_id}")
+def get_alert(alert_id: int, user: CurrentUser, session: SessionDep) -> AlertDetailOut:
+    """One alert with every event (who, when, from, to, why) and every delivery attempt."""
+    alert = queries.alert_detail(session, alert_id)
+    if alert is None or not queries.can_see(session, user, alert):
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"no alert {alert_id} in your scope")
+    return AlertDetailOut.model_validate(alert)
+
+
+@router.post("", status_code=status.HTTP_201_CREATED)
+def create_alert(
+    body: AlertCreate, user: CurrentUser, session: SessionDep, hub: HubDep
+) -> AlertDetailOut:
+    """An operator's alert, routed and escalated like any other."""
+    _require(user, HANDLERS, "create alerts")
+    try:
+        spec = AlertSpec(
+            source_type="operator",
+            source_id=f"{user.username}:{uuid.uuid4().hex[:12]}",
+            kind=body.kind,
+            severity=body.severity,
+            title=body.title,
+            detail=body.detail,
+            lon=body.lon,
+            lat=body.lat,
+            area=body.area,
+            grids=tuple(body.grids),
+            assignee=body.assignee,
+        )
+        alert = raise_alert(session, spec, utcnow(), alerts_context(hub))
+    except (ValueError, GeometryTypeError, KeyError, TypeError) as exc:
+        session.rollback()
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, f"bad alert: {exc}") from None
+    if not queries.can_see(session, user, alert):
+        session.rollback()
+        raise HTTPException(status.HTTP_403_FORBIDDEN, "that place is outside your scope")
+    session.commit()
+    return AlertDetailOut.model_validate(queries.alert_detail(session, alert.id))
+
+
+@router.post("/{alert_id}/{action}")
+def handle_alert(
+    alert_id: int,
+    action: Action,
+    user: CurrentUser,
+    session: SessionDep,
+    hub: HubDep,
+    body: ActionIn | None = None,
+) -> AlertOut:
+    """Acknowledge, assign, take on, resolve or cancel; 409 with the state if not allowed now."""
+    _require(user, ACTION_ROLES[action], action)
+    body = body or ActionIn()
+    found = queries.alert_detail(session, alert_id)
+    if found is None or not queries.can_see(session, user, found):
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"no alert {alert_id} in your scope")
+    try:
+        alert = act(
+            session,
+            alert_id,
+            action,
+            user.username,
+            utcnow(),
+            note=body.note,
+            channel="api",
+            assignee=body.assignee,
+            ctx=alerts_context(hub),
+        )
+    except IllegalTransition as exc:
+        session.rollback()
+        raise HTTPException(
+            status.HTTP_409_CONFLICT, {"message": str(exc), "status": exc.state}
+        ) from None
+    except UnknownAlert:
+        session.rollback()
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"no alert {alert_id}") from None
+    except ValueError as exc:
+        session.rollback()
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, str(exc)) from None
+    session.commit()
+    return AlertOut.model_validate(alert)
+
+
+def _require(user: User, roles: frozenset[str], what: str) -> None:
+    if user.role not in roles:
+        raise HTTPException(
+            status.HTTP_403_FORBIDDEN,
+            f"role {user.role!r} may not {what} (needs {', '.join(sorted(roles))})",
+        )

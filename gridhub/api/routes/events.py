@@ -1,0 +1,84 @@
+"""``GET /api/v1/events``: the live stream (Server-Sent Events) of alert changes, check-ins
+and camera status in the caller's scope, resumable with ``Last-Event-ID``."""
+
+import asyncio
+from collections.abc import AsyncIterator
+from typing import Annotated
+
+import orjson
+from fastapi import APIRouter, Header, HTTPException, Query, Request, status
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import StreamingResponse
+from sqlalchemy.orm import Session, sessionmaker
+
+from gridhub.alerts.live import Live, LiveReader, latest_id
+from gridhub.alerts.queries import scope_path
+from gridhub.api.deps import API_PREFIX, CurrentUser, HubDep, SessionDep
+from gridhub.db import utcnow
+
+router = APIRouter(prefix=f"{API_PREFIX}/events", tags=["events"])
+
+POLL_S = 0.25
+"""How often the store is asked for new events: well inside a live map's patience."""
+KEEPALIVE_S = 15.0
+"""A comment line this often keeps proxies from closing an idle stream."""
+RETRY_MS = 2000
+
+
+@router.get("")
+def live_events(
+    request: Request,
+    user: CurrentUser,
+    session: SessionDep,
+    hub: HubDep,
+    last_event_id: Annotated[str | None, Header(alias="Last-Event-ID")] = None,
+    after: Annotated[
+        int | None, Query(ge=0, description="Resume after this id (for clients without headers).")
+    ] = None,
+) -> StreamingResponse:
+    """``text/event-stream``: ``id``, ``event`` and ``data`` (JSON) per event; events are
+    ``alert.new``, ``alert.update``, ``alert.end`` and ``checkins`` (one per ingest batch,
+    ``{"items": [...]}``). Without a resume point the stream starts with the next event."""
+    if last_event_id is not None:
+        try:
+            after = int(last_event_id)
+        except ValueError:
+            raise HTTPException(
+                status.HTTP_422_UNPROCESSABLE_CONTENT, "Last-Event-ID must be an event id"
+            ) from None
+    start = after if after is not None else latest_id(session)
+    reader = LiveReader(start, scope_path(session, user))
+    session.close()
+    return StreamingResponse(
+        _stream(request, hub.sessions, reader),
+        media_type="text/event-stream",
+        headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
+    )
+
+
+async def _stream(
+    request: Request, sessions: sessionmaker[Session], reader: LiveReader
+) -> AsyncIterator[bytes]:
+    yield f"retry: {RETRY_MS}\n\n".encode()
+    quiet = 0.0
+    while not await request.is_disconnected():
+        events = await run_in_threadpool(_poll, sessions, reader)
+        if events:
+            quiet = 0.0
+            yield b"".join(_frame(event) for event in events)
+            continue
+        await asyncio.sleep(POLL_S)
+        quiet += POLL_S
+        if quiet >= KEEPALIVE_S:
+            quiet = 0.0
+            yield b": keep-alive\n\n"
+
+
+def _poll(sessions: sessionmaker[Session], reader: LiveReader) -> list[Live]:
+    with sessions() as session:
+        return reader.poll(session, utcnow())
+
+
+def _frame(event: Live) -> bytes:
+    data = orjson.dumps({"type": event.type, "at": event.at, "data": event.data})
+    return b"id: %d\nevent: %s\ndata: %s\n\n" % (event.id, event.type.encode(), data)
