@@ -1,0 +1,162 @@
+"""Frigate detections → alerts in the detecting camera's grid, one alert per Frigate event.
+
+Reads ``{prefix}/events`` (per tracked object) and ``{prefix}/reviews`` (per incident,
+Frigate 0.14+). Frigate sends ``new``, many ``update`` and an ``end`` per id: all merge
+into one alert, since the alert's source is the Frigate id.
+"""
+
+import logging
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any, Literal
+
+import orjson
+from geoalchemy2.shape import to_shape
+from pydantic import BaseModel, ConfigDict, ValidationError
+from sqlalchemy.orm import Session
+
+from gridhub.cameras.registry import get_camera
+from gridhub.config.cameras import FrigateConfig
+
+log = logging.getLogger(__name__)
+
+
+class _Loose(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+
+class TrackedObject(_Loose):
+    id: str
+    camera: str
+    label: str
+    score: float | None = None
+    top_score: float | None = None
+    current_zones: list[str] = []
+    entered_zones: list[str] = []
+    start_time: float
+    end_time: float | None = None
+    has_snapshot: bool = False
+
+
+class ReviewData(_Loose):
+    objects: list[str] = []
+    zones: list[str] = []
+    detections: list[str] = []
+
+
+class ReviewItem(_Loose):
+    id: str
+    camera: str
+    start_time: float
+    end_time: float | None = None
+    severity: Literal["alert", "detection"]
+    data: ReviewData
+
+
+class EventMessage(_Loose):
+    type: Literal["new", "update", "end"]
+    after: TrackedObject
+
+
+class ReviewMessage(_Loose):
+    type: Literal["new", "update", "end"]
+    after: ReviewItem
+
+
+@dataclass(frozen=True, slots=True)
+class Detection:
+    """What both topics say, reduced to what decides an alert."""
+
+    frigate_id: str
+    camera: str
+    labels: tuple[str, ...]
+    zones: tuple[str, ...]
+    started: datetime
+    update: str
+    score: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    alert_id: int | None
+    reason: str
+
+
+def parse(topic_kind: str, payload: bytes) -> Detection:
+    """A ``events`` or ``reviews`` payload as a Detection; ValueError when malformed."""
+    try:
+        data = orjson.loads(payload)
+        if topic_kind == "reviews":
+            review = ReviewMessage.model_validate(data)
+            item = review.after
+            labels, zones, kind = item.data.objects, item.data.zones, review.type
+            score = None
+        else:
+            event = EventMessage.model_validate(data)
+            item = event.after
+            labels, kind = [item.label], event.type
+            zones, score = sorted({*item.entered_zones, *item.current_zones}), item.top_score
+    except (orjson.JSONDecodeError, ValidationError) as exc:
+        raise ValueError(f"not a Frigate {topic_kind} message: {exc}".splitlines()[0]) from None
+    started = datetime.fromtimestamp(item.start_time, UTC)
+    return Detection(item.id, item.camera, tuple(labels), tuple(zones), started, kind, score)
+
+
+def is_night(when: datetime, config: FrigateConfig) -> bool:
+    hour = (when + timedelta(hours=config.utc_offset_hours)).hour
+    if config.night_start_hour > config.night_end_hour:
+        return hour >= config.night_start_hour or hour < config.night_end_hour
+    return config.night_start_hour <= hour < config.night_end_hour
+
+
+def wanted(detection: Detection, config: FrigateConfig) -> str | None:
+    """None if the detection should alert, else why not."""
+    labels = [label for label in detection.labels if label in config.labels]
+    if not labels:
+        return f"labels {list(detection.labels)} not configured"
+    if config.zones and not set(detection.zones) & set(config.zones):
+        return f"zones {list(detection.zones)} not configured"
+    if config.night_only and not is_night(detection.started, config):
+        return "daytime"
+    return None
+
+
+def handle(
+    session: Session,
+    topic_kind: str,
+    payload: bytes,
+    config: FrigateConfig,
+    now: datetime,
+    ctx: Any = None,
+) -> Outcome:
+    """Open or update the alert for one Frigate message; the caller commits."""
+    from gridhub.alerts.service import AlertSpec, raise_alert
+
+    detection = parse(topic_kind, payload)
+    refusal = wanted(detection, config)
+    if refusal is not None:
+        return Outcome(None, refusal)
+    code = config.camera_map.get(detection.camera, detection.camera)
+    camera = get_camera(session, code)
+    if camera is None:
+        log.warning("Frigate camera %r is not registered (as %r)", detection.camera, code)
+        return Outcome(None, f"Frigate camera {detection.camera!r} is not registered")
+    point = to_shape(camera.geom) if camera.geom is not None else None
+    labels = ", ".join(label for label in detection.labels if label in config.labels)
+    where = f" in {', '.join(detection.zones)}" if detection.zones else ""
+    spec = AlertSpec(
+        source_type="analytics",
+        source_id=f"frigate:{detection.frigate_id}",
+        kind="frigate_detection",
+        severity=config.severity,
+        title=f"{labels} seen by {camera.name}{where}",
+        detail=f"Frigate {topic_kind} {detection.frigate_id} ({detection.update})",
+        lon=point.x if point is not None else None,
+        lat=point.y if point is not None else None,
+        grids=(camera.grid.code,) if camera.grid else (),
+        value=detection.score,
+    )
+    alert = (
+        raise_alert(session, spec, now, ctx) if ctx is not None else raise_alert(session, spec, now)
+    )
+    return Outcome(alert.id, "alerted")

@@ -1,0 +1,140 @@
+"""The cameras service of the hub: periodic probe rounds, and the state live views share.
+
+Rounds run in the service's own thread, probes in worker processes: nothing here waits on
+the ingest loop or holds it up.
+"""
+
+import logging
+import threading
+import time
+from concurrent.futures import Executor
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from gridhub.cameras.live import LiveViews
+from gridhub.cameras.models import Camera
+from gridhub.cameras.probe import ProbeResult, probe_pool, run_round
+from gridhub.cameras.secrets import CredentialBox
+from gridhub.cameras.snapshots import SnapshotCache, Source
+from gridhub.cameras.status import (
+    Alerter,
+    StatusChange,
+    alert_on_change,
+    apply_results,
+    probe_targets,
+)
+from gridhub.config import Settings
+from gridhub.db import transaction, utcnow
+
+log = logging.getLogger(__name__)
+
+
+def probe_all(
+    sessions: sessionmaker[Session],
+    settings: Settings,
+    pool: Executor,
+    now: datetime | None = None,
+    alerter: Alerter | None = None,
+    on_result: Any = None,
+) -> tuple[list[ProbeResult], list[StatusChange]]:
+    """One round over every registered stream; results recorded, alerts raised or cleared."""
+    config = settings.cameras
+    with sessions() as session:
+        targets = probe_targets(session)
+    results = run_round(targets, config, pool, on_result)
+    with transaction(sessions) as session:
+        changes = apply_results(session, results, config, now or utcnow(), alerter)
+    return results, changes
+
+
+class CamerasService:
+    """Runs a probe round every ``settings.cameras.probe_interval_s``; holds live-view state."""
+
+    name = "cameras"
+
+    def __init__(
+        self,
+        settings: Settings,
+        sessions: sessionmaker[Session],
+        alert_context: Any = None,
+        frigate: Any = None,
+    ) -> None:
+        """``alert_context``: the alerts service's context; ``frigate``: a FrigateListener."""
+        self.settings = settings
+        self.sessions = sessions
+        self.box = CredentialBox(settings.secret())
+        self.snapshots = SnapshotCache(settings.cameras)
+        self.live = LiveViews(settings.cameras)
+        self.frigate = frigate
+        self._alerter = alert_on_change(settings.cameras, alert_context)
+        self._pool: Executor | None = None
+        self._thread: threading.Thread | None = None
+        self._stop = threading.Event()
+        self._last: dict[str, Any] = {}
+
+    def start(self) -> None:
+        if self.frigate is not None:
+            self.frigate.start()
+        self._stop.clear()
+        self._thread = threading.Thread(target=self._run, name="camera-probes", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(self.settings.cameras.probe_deadline_s + 5)
+        if self._pool is not None:
+            self._pool.shutdown(wait=False, cancel_futures=True)
+            self._pool = None
+        if self.frigate is not None:
+            self.frigate.stop()
+
+    def health(self) -> dict[str, Any]:
+        running = self._thread is not None and self._thread.is_alive()
+        report = {"ok": running, **self._last}
+        if self.frigate is not None:
+            report["frigate"] = {
+                "connected": self.frigate.client.connected,
+                "handled": self.frigate.handled,
+                "rejected": self.frigate.rejected,
+            }
+        return report
+
+    def source(self, camera: Camera) -> Source:
+        """Where the camera's picture comes from, with its credentials opened."""
+        password = self.box.open(camera.onvif_secret) if camera.onvif_secret else None
+        return Source(
+            camera.code,
+            camera.snapshot_url,
+            camera.sub_stream_url or camera.stream_url,
+            camera.onvif_user,
+            password,
+        )
+
+    def _run(self) -> None:
+        interval = self.settings.cameras.probe_interval_s
+        while not self._stop.is_set():
+            started = time.monotonic()
+            try:
+                with self.sessions() as session:
+                    streams = len(probe_targets(session))
+                if streams and self._pool is None:  # no cameras, no worker processes
+                    self._pool = probe_pool(self.settings.cameras, warm=streams)
+                if self._pool is None or self._stop.is_set():
+                    self._stop.wait(interval)
+                    continue
+                results, changes = probe_all(
+                    self.sessions, self.settings, self._pool, alerter=self._alerter
+                )
+                self._last = {
+                    "last_round_at": utcnow().isoformat(),
+                    "last_round_s": round(time.monotonic() - started, 2),
+                    "probed": len(results),
+                    "online": sum(r.status == "online" for r in results),
+                    "changes": len(changes),
+                }
+            except Exception:  # a failed round (store down…) is logged; the next one retries
+                log.exception("camera probe round failed")
+            self._stop.wait(max(0.0, interval - (time.monotonic() - started)))
