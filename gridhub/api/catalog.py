@@ -1,0 +1,159 @@
+"""The read side of grids, regions and members for the API, always within a user's scope.
+
+Anything outside the scope is reported exactly like something that does not exist.
+"""
+
+from datetime import datetime
+from typing import Any
+from urllib.parse import urlsplit
+
+from geoalchemy2.shape import to_shape
+from shapely.geometry import mapping
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, selectinload
+
+from gridhub.api.models import User
+from gridhub.api.schemas import (
+    GridDetail,
+    GridFeature,
+    MemberOut,
+    Page,
+    PageParams,
+    RegionOut,
+    ResponsibleOut,
+)
+from gridhub.api.scope import in_scope, scope_filter
+from gridhub.geo.duty import on_duty
+from gridhub.geo.models import LEVELS, Member, MemberArea, Region
+from gridhub.geo.roster import grid_members
+
+GRID = LEVELS[-1]
+
+
+def grid_features(session: Session, user: User, under: str | None = None) -> list[GridFeature]:
+    """Every grid in ``user``'s scope (and under region ``under``, if given), by code."""
+    query = select(Region).where(Region.level == GRID, scope_filter(user, Region.path))
+    if under is not None:
+        query = query.where(Region.path.contains(f"/{under}/", autoescape=True))
+    return [_feature(region) for region in session.scalars(query.order_by(Region.code))]
+
+
+def grid_detail(
+    session: Session, user: User, code: str, now: datetime, timezone: str
+) -> GridDetail | None:
+    """A grid with everyone responsible for it in escalation order; None if not visible."""
+    region = _visible(session, user, code)
+    if region is None or region.level != GRID:
+        return None
+    members = [
+        ResponsibleOut(
+            member_code=person.member_code,
+            name=person.name,
+            role=person.role,
+            region_code=person.region_code,
+            level_rank=person.level_rank,
+            phone=person.phone,
+            mqtt_client_id=person.mqtt_client_id,
+            duty=person.duty,
+            on_duty=on_duty(person.duty, now, timezone),
+        )
+        for person in grid_members(session, code)
+    ]
+    return GridDetail(**_feature(region).model_dump(), members=members)
+
+
+def region_path(session: Session, user: User, code: str) -> str | None:
+    """The path of region ``code`` if ``user`` may see it."""
+    region = _visible(session, user, code)
+    return None if region is None else region.path
+
+
+def regions_page(
+    session: Session, user: User, paging: PageParams, level: str | None = None
+) -> Page[RegionOut]:
+    """Regions in scope, by path (each parent before its children)."""
+    query = select(Region).where(scope_filter(user, Region.path))
+    if level is not None:
+        query = query.where(Region.level == level)
+    total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    rows = session.scalars(query.order_by(Region.path).limit(paging.limit).offset(paging.offset))
+    return Page(items=[_region_out(region) for region in rows], total=total)
+
+
+def members_page(
+    session: Session, user: User, paging: PageParams, role: str | None = None
+) -> Page[MemberOut]:
+    """Members assigned to at least one region in scope, by code."""
+    query = select(Member).where(_member_in_scope(user))
+    if role is not None:
+        query = query.where(Member.role == role)
+    total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    rows = session.scalars(
+        query.order_by(Member.code)
+        .limit(paging.limit)
+        .offset(paging.offset)
+        .options(selectinload(Member.areas).selectinload(MemberArea.region))
+    )
+    return Page(items=[_member_out(member) for member in rows], total=total)
+
+
+def member_detail(session: Session, user: User, code: str) -> MemberOut | None:
+    query = (
+        select(Member)
+        .where(Member.code == code, _member_in_scope(user))
+        .options(selectinload(Member.areas).selectinload(MemberArea.region))
+    )
+    member = session.scalar(query)
+    return None if member is None else _member_out(member)
+
+
+def _visible(session: Session, user: User, code: str) -> Region | None:
+    region = session.scalar(select(Region).where(Region.code == code))
+    if region is None or not in_scope(user, region.path):
+        return None
+    return region
+
+
+def _member_in_scope(user: User) -> Any:
+    if user.scope is None:
+        return Member.areas.any()
+    return Member.areas.any(MemberArea.region.has(scope_filter(user, Region.path)))
+
+
+def _feature(region: Region) -> GridFeature:
+    codes = region.path_codes
+    properties = {
+        **(region.properties or {}),
+        "code": region.code,
+        "name": region.name,
+        "level": region.level,
+        "parent": codes[-2] if len(codes) > 1 else None,
+    }
+    geometry = None if region.geom is None else mapping(to_shape(region.geom))
+    return GridFeature(id=region.code, geometry=geometry, properties=properties)
+
+
+def _region_out(region: Region) -> RegionOut:
+    codes = region.path_codes
+    return RegionOut(
+        code=region.code,
+        name=region.name,
+        level=region.level,
+        parent=codes[-2] if len(codes) > 1 else None,
+        path=codes,
+        has_geometry=region.geom is not None,
+        properties=region.properties or {},
+    )
+
+
+def _member_out(member: Member) -> MemberOut:
+    return MemberOut(
+        code=member.code,
+        name=member.name,
+        role=member.role,
+        areas=[area.region.code for area in member.areas],
+        phone=member.phone,
+        mqtt_client_id=member.mqtt_client_id,
+        notify_channels=[urlsplit(url).scheme for url in member.notify or []],
+        duty=member.duty,
+    )

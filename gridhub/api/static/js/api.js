@@ -1,0 +1,32 @@
+// The hub's HTTP API with the signed-in user's bearer token (kept for this browser tab only).
+const TOKEN_KEY = "gridhub.token";
+
+export class Unauthorized extends Error {}
+
+export function token() {
+  return sessionStorage.getItem(TOKEN_KEY);
+}
+
+export function signOut() {
+  sessionStorage.removeItem(TOKEN_KEY);
+}
+
+export async function signIn(username, password) {
+  const body = new URLSearchParams({ username, password });
+  const response = await fetch("/api/v1/auth/token", { method: "POST", body });
+  if (!response.ok) {
+    const detail = (await response.json().catch(() => ({}))).detail;
+    throw new Error(typeof detail === "string" ? detail : `sign-in failed (${response.status})`);
+  }
+  sessionStorage.setItem(TOKEN_KEY, (await response.json()).access_token);
+}
+
+export async function get(path) {
+  const response = await fetch(path, { headers: { Authorization: `Bearer ${token()}` } });
+  if (response.status === 401) {
+    signOut();
+    throw new Unauthorized(path);
+  }
+  if (!response.ok) throw new Error(`${path}: ${response.status}`);
+  return response.json();
+}
