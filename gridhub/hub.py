@@ -7,9 +7,15 @@ from typing import Any, Protocol
 from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session, sessionmaker
 
+from gridhub.alerts.runner import AlertsService
+from gridhub.cameras.frigate_listener import FrigateListener
+from gridhub.cameras.registry import drone_sink
+from gridhub.cameras.service import CamerasService
 from gridhub.config import Settings
 from gridhub.db import make_engine, make_session_factory, upgrade
 from gridhub.geo.locator import GridLocator
+from gridhub.ingest.broker import EmbeddedBroker
+from gridhub.ingest.service import IngestService
 
 log = logging.getLogger(__name__)
 
@@ -77,22 +83,15 @@ def open_store(settings: Settings, migrate: bool = True) -> tuple[Engine, sessio
 
 def build_hub(settings: Settings) -> Hub:
     """A hub with its store migrated; services are added by the areas that run them."""
-    from gridhub.alerts.runner import AlertsService
-    from gridhub.cameras.frigate_listener import FrigateListener
-    from gridhub.cameras.registry import drone_sink
-    from gridhub.cameras.service import CamerasService
-    from gridhub.ingest.broker import EmbeddedBroker
-    from gridhub.ingest.service import IngestService
-
     engine, sessions = open_store(settings)
     hub = Hub(settings=settings, engine=engine, sessions=sessions)
-    # Alerts first: ingest's sink is ``alerts.sink``, and it must be dispatching before
-    # the first message arrives. Find it with gridhub.alerts.runner.alerts_service(hub).
     mqtt_url = settings.mqtt_url
     if settings.uses_embedded_broker:
         broker = EmbeddedBroker(settings.mqtt.embedded_host, settings.mqtt.embedded_port)
         hub.services.append(broker)  # first: every MQTT client below connects to it
         mqtt_url = broker.url
+    # Alerts before ingest: ingest hands its events to ``alerts.sink``, which must be
+    # dispatching before the first message arrives.
     alerts = AlertsService(settings, sessions, hub.locator, embedded=settings.uses_embedded_broker)
     hub.services.append(alerts)
     hub.services.append(
