@@ -132,10 +132,12 @@ def insert_rows(session: Session, model: type, rows: Sequence[dict[str, Any]]) -
     stream), executemany elsewhere (SQLite is in-process: no round trips to save)."""
     if not rows:
         return
-    if len(rows) < COPY_ABOVE or session.get_bind().dialect.name != "postgresql":
-        session.execute(insert(model), list(rows))
-        return
     table = model.__table__  # type: ignore[attr-defined]
+    if len(rows) < COPY_ABOVE or session.get_bind().dialect.name != "postgresql":
+        # The table, not the class: these rows are never loaded back as objects, so the
+        # ORM's bulk bookkeeping would only cost time on the alert path.
+        session.execute(insert(table), list(rows))
+        return
     columns = list(rows[0])
     as_json = {c.name for c in table.columns if isinstance(c.type, JSON)}
     cursor = session.connection().connection.dbapi_connection.cursor()  # type: ignore[union-attr]

@@ -136,9 +136,14 @@ def raise_alert(
                 for code in place.grids
             ],
         )
-    record_event(session, alert, "opened", SYSTEM, now, to_status=lifecycle.NEW, note=spec.detail)
-    start_dispatch(session, ctx, alert, now, place.paths)
-    publish_change(session, ctx, alert, "new", None, now)
+    # The queries below do not read the rows added here: one flush at the end writes the
+    # events together with the alert's new state, saving round trips on the alert path.
+    with session.no_autoflush:
+        record_event(
+            session, alert, "opened", SYSTEM, now, to_status=lifecycle.NEW, note=spec.detail
+        )
+        start_dispatch(session, ctx, alert, now, place.paths)
+        publish_change(session, ctx, alert, "new", None, now)
     return alert
 
 

@@ -2,9 +2,10 @@
 
 from collections.abc import Sequence
 from datetime import datetime
+from functools import cache
 from typing import Any
 
-from sqlalchemy import and_, case, or_
+from sqlalchemy import Insert, and_, case, or_
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -55,8 +56,14 @@ def update_status(session: Session, rows: Sequence[tuple[Any, ...]], now: dateti
                 "updated_at": now,
             }
         )
-    insert = pg_insert if session.bind.dialect.name == "postgresql" else sqlite_insert
-    statement = insert(WorkerStatus).values(values)
+    session.execute(_upsert(session.get_bind().dialect.name), values)
+
+
+@cache
+def _upsert(dialect: str) -> Insert:
+    """The upsert, built once per dialect so that SQLAlchemy compiles it once."""
+    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    statement = insert(WorkerStatus)
     new, old = statement.excluded, WorkerStatus.__table__.c
     newer = new.last_ts > old.last_ts
     patrol_newer = and_(
@@ -66,4 +73,4 @@ def update_status(session: Session, rows: Sequence[tuple[Any, ...]], now: dateti
     changes: dict[str, Any] = {name: case((newer, new[name]), else_=old[name]) for name in POSITION}
     changes.update({name: case((patrol_newer, new[name]), else_=old[name]) for name in PATROL})
     changes["updated_at"] = new.updated_at
-    session.execute(statement.on_conflict_do_update(index_elements=["worker_code"], set_=changes))
+    return statement.on_conflict_do_update(index_elements=["worker_code"], set_=changes)

@@ -74,7 +74,7 @@ def probe_once(sessions, pool, now: datetime) -> list:
 
 
 def wait_until_serving(server: RtspServer, pool) -> None:
-    """A restarted server listens before its pipelines play: wait for a picture, as a person would."""
+    """A restarted server listens before its pipelines play: wait until it shows pictures."""
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         targets = [ProbeTarget(name, server.url(name)) for name in ("cam0", "cam1")]
