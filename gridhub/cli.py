@@ -16,6 +16,10 @@ from gridhub.geo.members_cli import members_app
 from gridhub.hub import Hub
 from gridhub.ingest.cli import deadletters_app, drones_app, sensors_app
 
+CHATTY_LOGGERS = ("amqtt", "transitions")
+"""The embedded broker and its state machine log every connection and state change."""
+
+
 app = typer.Typer(help="gridhub: grid patrol and video monitoring hub.", no_args_is_help=True)
 db_app = typer.Typer(help="The store: migrations.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
@@ -77,6 +81,8 @@ def run_hub(
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
+    for name in CHATTY_LOGGERS:
+        logging.getLogger(name).setLevel(logging.WARNING)
     hub = hub or build_hub(settings)
     uvicorn.run(
         create_app(hub),

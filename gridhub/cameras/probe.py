@@ -24,6 +24,10 @@ from gridhub.config.cameras import CamerasConfig
 # probe bring opening from ~2.5 s to ~0.6 s. Only set if the operator has not chosen otherwise.
 FFMPEG_OPTIONS_ENV = "OPENCV_FFMPEG_CAPTURE_OPTIONS"
 FFMPEG_OPTIONS = "rtsp_transport;tcp|analyzeduration;500000|probesize;32768"
+# A dead camera is recorded with its reason; FFmpeg and OpenCV printing it too, for every
+# camera in every round, would bury the hub's own log.
+FFMPEG_LOGLEVEL_ENV = "OPENCV_FFMPEG_LOGLEVEL"
+FFMPEG_QUIET = "-8"
 WARM_UP_S = 0.05
 THUMB_SIZE = (64, 48)  # cheap to compare; enough to tell black, frozen and moving apart
 
@@ -45,13 +49,16 @@ class ProbeResult:
     elapsed_s: float = 0.0
 
 
-def use_fast_rtsp_options() -> None:
+def configure_opencv() -> None:
+    """Fast RTSP options and quiet logs, unless the operator has chosen otherwise."""
     os.environ.setdefault(FFMPEG_OPTIONS_ENV, FFMPEG_OPTIONS)
+    os.environ.setdefault(FFMPEG_LOGLEVEL_ENV, FFMPEG_QUIET)
+    cv2.utils.logging.setLogLevel(cv2.utils.logging.LOG_LEVEL_ERROR)
 
 
 def open_capture(url: str, config: CamerasConfig) -> cv2.VideoCapture:
     """A capture with open and read timeouts (the backend's defaults wait ~30 s)."""
-    use_fast_rtsp_options()
+    configure_opencv()
     params = [
         cv2.CAP_PROP_OPEN_TIMEOUT_MSEC,
         config.open_timeout_ms,
@@ -139,7 +146,7 @@ def probe_pool(config: CamerasConfig, warm: int | None = None) -> Executor:
     pool = ProcessPoolExecutor(
         max_workers=config.probe_concurrency,
         mp_context=context,
-        initializer=use_fast_rtsp_options,
+        initializer=configure_opencv,
     )
     # Start every worker now: a cold start (importing OpenCV) must not eat probe deadlines.
     count = config.probe_concurrency if warm is None else min(warm, config.probe_concurrency)
