@@ -1,14 +1,11 @@
 """The feed registry: validate and import cameras, place them in grids, list them per grid."""
 
-import csv
-import io
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-import yaml
 from geoalchemy2.shape import from_shape, to_shape
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 from shapely.geometry import Point
@@ -18,6 +15,7 @@ from sqlalchemy.orm import Session, joinedload
 from gridhub.cameras.models import KINDS, Camera
 from gridhub.geo.models import Member, Region
 from gridhub.ingest.events import DomainEvent, DroneMoved
+from gridhub.tables import RawRow, RowError, TableImportError, TableKind, read_table
 
 COLUMNS = (
     "code",
@@ -40,12 +38,18 @@ GridOf = Callable[[float, float], str | None]
 """Point (WGS84 lon, lat) → grid code, e.g. ``lambda x, y: hub.locator.locate(x, y).grid``."""
 
 
-class CameraImportError(Exception):
+class CameraImportError(TableImportError):
     """A camera file was rejected as a whole; ``errors`` names each bad row and field."""
 
-    def __init__(self, errors: Sequence[str]) -> None:
-        self.errors = list(errors)
-        super().__init__("\n".join(self.errors))
+
+CAMERAS = TableKind(
+    "cameras",
+    COLUMNS,
+    COLUMNS[:5],
+    CameraImportError,
+    missing="missing column {quoted}",
+    unknown="unknown column {quoted}",
+)
 
 
 class CameraRecord(BaseModel):
@@ -99,65 +103,31 @@ class ImportReport:
 
 def read_records(path: Path) -> list[CameraRecord]:
     """Parse a CSV or YAML camera file; raise CameraImportError listing every bad row."""
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise CameraImportError([f"{path}: cannot be read: {exc}"]) from None
-    suffix = path.suffix.lower()
-    if suffix == ".csv":
-        rows = _csv_rows(text)
-    elif suffix in {".yaml", ".yml"}:
-        rows = _yaml_rows(text)
-    else:
-        raise CameraImportError([f"{path}: must be a .csv, .yaml or .yml file"])
-    return parse_records(rows)
+    return parse_records(read_table(path, CAMERAS))
 
 
-def _csv_rows(text: str) -> list[tuple[str, dict[str, Any]]]:
-    reader = csv.DictReader(io.StringIO(text))
-    header = [name.strip() for name in reader.fieldnames or []]
-    missing = [name for name in COLUMNS[:5] if name not in header]
-    unknown = [name for name in header if name not in COLUMNS]
-    if missing or unknown:
-        problems = [f"missing column {name!r}" for name in missing]
-        problems += [f"unknown column {name!r}" for name in unknown]
-        raise CameraImportError([f"header: {'; '.join(problems)} (columns: {', '.join(COLUMNS)})"])
-    reader.fieldnames = header
-    rows = []
-    for number, row in enumerate(reader, start=2):
-        if None in row:
-            raise CameraImportError([f"line {number}: more values than columns"])
-        rows.append((f"line {number}", row))
-    return rows
-
-
-def _yaml_rows(text: str) -> list[tuple[str, dict[str, Any]]]:
-    try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        raise CameraImportError([f"not valid YAML: {exc}".replace("\n", " ")]) from None
-    if isinstance(data, dict) and set(data) == {"cameras"}:
-        data = data["cameras"]
-    if not isinstance(data, list) or not all(isinstance(item, dict) for item in data):
-        raise CameraImportError(["YAML must be a list of cameras (or {cameras: [...]})"])
-    return [(f"camera {index}", item) for index, item in enumerate(data, start=1)]
-
-
-def parse_records(rows: Iterable[tuple[str, dict[str, Any]]]) -> list[CameraRecord]:
+def parse_records(rows: Iterable[RawRow]) -> list[CameraRecord]:
     """Validate every row; all errors are reported together, duplicates included."""
-    records, errors, seen = [], [], {}
-    for where, row in rows:
+    records: list[CameraRecord] = []
+    errors: list[RowError] = []
+    first_line: dict[str, int] = {}
+    for row in rows:
+        if row.error is not None:
+            errors.append(RowError(row.line, None, row.error))
+            continue
+        code = str(row.data["code"]) if row.data.get("code") else None
         try:
-            record = CameraRecord.model_validate(row)
+            record = CameraRecord.model_validate(row.data)
         except ValidationError as exc:
             for error in exc.errors():
                 place = ".".join(str(part) for part in error["loc"])
-                label = f"{where}" + (f" ({row.get('code')})" if row.get("code") else "")
-                errors.append(f"{label}: {place + ': ' if place else ''}{_message(error)}")
+                reason = f"{place + ': ' if place else ''}{_message(error)}"
+                errors.append(RowError(row.line, code, reason))
             continue
-        if record.code in seen:
-            errors.append(f"{where}: code {record.code!r} repeats {seen[record.code]}")
-        seen.setdefault(record.code, where)
+        if record.code in first_line:
+            reason = f"code {record.code!r} repeats line {first_line[record.code]}"
+            errors.append(RowError(row.line, None, reason))
+        first_line.setdefault(record.code, row.line)
         records.append(record)
     if errors:
         raise CameraImportError(errors)

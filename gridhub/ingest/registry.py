@@ -4,8 +4,6 @@ Every problem is collected (line, code, reason) and raised together as SensorImp
 only a file without any problem is written, creating or updating sensors by code.
 """
 
-import csv
-import io
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from itertools import pairwise
@@ -13,7 +11,6 @@ from pathlib import Path
 from typing import Annotated, Any, Protocol
 
 import numpy as np
-import yaml
 from numpy.typing import NDArray
 from pydantic import (
     BaseModel,
@@ -28,11 +25,11 @@ from sqlalchemy.orm import Session
 
 from gridhub.ingest.models import Sensor
 from gridhub.ingest.payloads import SEVERITY_LEVELS
+from gridhub.tables import RawRow, RowError, TableImportError, TableKind, read_table
 
 CSV_COLUMNS = ("code", "name", "kind", "lon", "lat", "unit", *SEVERITY_LEVELS)
 OPTIONAL_COLUMNS = ("hysteresis",)
 REQUIRED_COLUMNS = ("code", "name", "kind", "lon", "lat")
-FORMATS = {".csv": "csv", ".yaml": "yaml", ".yml": "yaml"}
 STORED_FIELDS = ("name", "kind", "lon", "lat", "grid_code", "unit", *SEVERITY_LEVELS, "hysteresis")
 
 
@@ -42,26 +39,11 @@ class GridLookup(Protocol):
     def locate_many(self, lons: NDArray[Any], lats: NDArray[Any]) -> list[str | None]: ...
 
 
-@dataclass(frozen=True, slots=True)
-class RowError:
-    """One reason a sensor file was refused; ``line`` None means the whole file."""
-
-    line: int | None
-    code: str | None
-    reason: str
-
-    def __str__(self) -> str:
-        where = "file" if self.line is None else f"line {self.line}"
-        who = f" ({self.code})" if self.code else ""
-        return f"{where}{who}: {self.reason}"
-
-
-class SensorImportError(Exception):
+class SensorImportError(TableImportError):
     """A sensor file was refused; ``errors`` holds every reason, the store is unchanged."""
 
-    def __init__(self, errors: Sequence[RowError]) -> None:
-        self.errors = tuple(errors)
-        super().__init__("\n".join(str(error) for error in self.errors))
+
+SENSORS = TableKind("sensors", CSV_COLUMNS + OPTIONAL_COLUMNS, REQUIRED_COLUMNS, SensorImportError)
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,99 +108,9 @@ class SensorRow(BaseModel):
         return self
 
 
-@dataclass(frozen=True, slots=True)
-class RawRow:
-    """One sensor as read from the file, with the line it starts on."""
-
-    line: int
-    data: Mapping[str, Any]
-    error: str | None = None
-
-
 def read_sensor_file(path: Path) -> list[RawRow]:
     """The rows of a ``.csv``, ``.yaml`` or ``.yml`` file; SensorImportError if unreadable."""
-    fmt = FORMATS.get(path.suffix.lower())
-    if fmt is None:
-        raise _file_error(f"{path.name}: a sensor file must be .csv, .yaml or .yml")
-    try:
-        text = path.read_bytes().decode("utf-8-sig")
-    except OSError as exc:
-        raise _file_error(f"{path}: cannot be read: {exc.strerror}") from None
-    except UnicodeDecodeError:
-        raise _file_error(f"{path.name}: not UTF-8 text: save the file as UTF-8") from None
-    rows = _csv_rows(text) if fmt == "csv" else _yaml_rows(text)
-    if not rows:
-        raise _file_error(f"{path.name}: the file holds no sensors")
-    return rows
-
-
-def _csv_rows(text: str) -> list[RawRow]:
-    reader = csv.reader(io.StringIO(text, newline=""))
-    try:
-        header = [name.strip().lower() for name in next(reader, [])]
-        if not header:
-            return []
-        _check_header(header)
-        rows: list[RawRow] = []
-        start = reader.line_num + 1
-        for values in reader:
-            line, start = start, reader.line_num + 1
-            if not any(value.strip() for value in values):
-                continue
-            if len(values) > len(header):
-                rows.append(RawRow(line, {}, "more fields than the header has columns"))
-                continue
-            rows.append(RawRow(line, dict(zip(header, values, strict=False))))
-    except csv.Error as exc:
-        raise _file_error(f"line {reader.line_num}: not valid CSV: {exc}") from None
-    return rows
-
-
-def _check_header(columns: list[str]) -> None:
-    problems = []
-    missing = [name for name in REQUIRED_COLUMNS if name not in columns]
-    if missing:
-        problems.append(f"missing column(s) {', '.join(missing)}")
-    unknown = [name for name in columns if name not in CSV_COLUMNS + OPTIONAL_COLUMNS]
-    if unknown:
-        problems.append(f"unknown column(s) {', '.join(map(repr, unknown))}")
-    repeated = sorted({name for name in columns if columns.count(name) > 1})
-    if repeated:
-        problems.append(f"repeated column(s) {', '.join(repeated)}")
-    if problems:
-        expected = ",".join(CSV_COLUMNS)
-        raise SensorImportError([RowError(1, None, f"header: {'; '.join(problems)} ({expected})")])
-
-
-def _yaml_rows(text: str) -> list[RawRow]:
-    try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
-        document = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"line {mark.line + 1}: " if mark is not None else ""
-        problem = getattr(exc, "problem", None) or str(exc)
-        raise _file_error(f"{where}not valid YAML: {problem}") from None
-    if document is None:
-        return []
-    if isinstance(document, dict) and set(document) == {"sensors"}:
-        document = document["sensors"]
-        node = node.value[0][1]
-    if not isinstance(document, list) or not isinstance(node, yaml.SequenceNode):
-        kind = type(document).__name__
-        raise _file_error(f"a YAML sensor file must be a list of mappings, not a {kind}")
-    rows = []
-    for item, item_node in zip(document, node.value, strict=True):
-        line = item_node.start_mark.line + 1
-        if isinstance(item, dict):
-            rows.append(RawRow(line, {str(key): value for key, value in item.items()}))
-        else:
-            rows.append(RawRow(line, {}, f"expected a mapping, got {item!r}"))
-    return rows
-
-
-def _file_error(reason: str) -> SensorImportError:
-    return SensorImportError([RowError(None, None, reason)])
+    return read_table(path, SENSORS)
 
 
 def import_sensors(
