@@ -3,12 +3,16 @@ member's alert message received on its MQTT topic. Target: 10,000 grids / 20,000
 all dispatched within 2 s, on PostGIS.
 
 The warning is handed to the alerts sink inside a transaction, as ingest does; the clock
-runs from that call to the last member message arriving at a subscriber.
+runs from that call to the broker's last PUBACK (every delivery sent) and to the last member
+message arriving at a subscriber in another process (the members' devices). The baseline, in
+the same run: one paho client publishing as many QoS 1 messages of the same size to the same
+subscriber.
 
     .venv/bin/python -m bench.flood [--grids 10000]
 """
 
 import argparse
+import multiprocessing
 import tempfile
 import threading
 import time
@@ -18,8 +22,9 @@ from pathlib import Path
 
 import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
-from sqlalchemy import insert, select
+from sqlalchemy import Text, func, insert, select
 
+from gridhub.alerts.models import Delivery
 from gridhub.alerts.runner import AlertsService
 from gridhub.config import load_settings
 from gridhub.db import make_engine, make_session_factory, transaction, upgrade
@@ -88,6 +93,57 @@ def seed(sessions: object, grids: int) -> list[str]:
     return codes
 
 
+def devices(port: int, topic: str, expected: int, ready: object, report: object) -> None:
+    """The members' devices: one subscriber; reports (count, wall time of the last arrival)."""
+    received = 0
+    last = 0.0
+    done = threading.Event()
+
+    def on_message(_c: object, _u: object, _m: object) -> None:
+        nonlocal received, last
+        received += 1
+        last = time.time()
+        if received >= expected:
+            done.set()
+
+    client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=f"bench-devices-{topic[:8]}")
+    client.on_subscribe = lambda *_: ready.set()  # type: ignore[attr-defined]
+    client.on_message = on_message
+    client.connect("127.0.0.1", port)
+    client.subscribe(topic, qos=1)
+    client.loop_start()
+    done.wait(120)
+    client.loop_stop()
+    report.put((received, last))  # type: ignore[attr-defined]
+
+
+def listen(port: int, topic: str, expected: int) -> tuple[multiprocessing.Process, object]:
+    ready, report = multiprocessing.Event(), multiprocessing.Queue()
+    process = multiprocessing.Process(
+        target=devices, args=(port, topic, expected, ready, report), daemon=True
+    )
+    process.start()
+    ready.wait(10)
+    return process, report
+
+
+def baseline(port: int, count: int, size: int) -> float:
+    """Seconds for one paho client's ``count`` QoS 1 publishes to reach a subscriber."""
+    _process, report = listen(port, "bench/baseline/+", count)
+    client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id="bench-baseline")
+    client.max_inflight_messages_set(0)
+    client.connect("127.0.0.1", port)
+    client.loop_start()
+    payload = b"x" * size
+    started = time.time()
+    infos = [client.publish(f"bench/baseline/{i % 1000}", payload, qos=1) for i in range(count)]
+    for info in infos:
+        info.wait_for_publish(60)
+    received, last = report.get(timeout=120)  # type: ignore[attr-defined]
+    client.loop_stop()
+    return last - started if received == count else float("nan")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--grids", type=int, default=10_000)
@@ -112,25 +168,7 @@ def main() -> None:
             f"{time.perf_counter() - started:.1f} s"
         )
         expected = 2 * args.grids
-        received = 0
-        done = threading.Event()
-        last = 0.0
-
-        def on_message(_c: object, _u: object, _m: object) -> None:
-            nonlocal received, last
-            received += 1
-            last = time.perf_counter()
-            if received >= expected:
-                done.set()
-
-        device = mqtt.Client(CallbackAPIVersion.VERSION2, client_id="bench-devices")
-        subscribed = threading.Event()
-        device.on_subscribe = lambda *_: subscribed.set()
-        device.on_message = on_message
-        device.connect("127.0.0.1", broker.port)
-        device.subscribe("gridhub/v1/members/+/alerts", qos=1)
-        device.loop_start()
-        subscribed.wait(10)
+        _process, report = listen(broker.port, "gridhub/v1/members/+/alerts", expected)
         settings = load_settings(database_url=url, mqtt_url=broker.url, data_dir=workdir)
         service = AlertsService(settings, sessions)
         service.start()
@@ -144,18 +182,31 @@ def main() -> None:
             datetime.now(UTC),
             message="Xiu river flood",
         )
-        started = time.perf_counter()
+        started = time.time()
         with transaction(sessions) as session:
             service.sink(session, [warning])
-        committed = time.perf_counter() - started
-        done.wait(120)
-        total = (last - started) if received else float("nan")
+        committed = time.time() - started
+        received, last = report.get(timeout=130)  # type: ignore[attr-defined]
+        with sessions() as session:
+            sent, size, last_sent = session.execute(
+                select(
+                    func.count(Delivery.id),
+                    func.max(func.length(func.cast(Delivery.payload, Text))),
+                    func.max(Delivery.sent_at),
+                ).where(Delivery.member_code.is_not(None), Delivery.status == "sent")
+            ).one()
         print(
             f"area warning over {args.grids:,} grids: alert + {expected:,} deliveries "
-            f"committed in {committed:.2f} s; {received:,}/{expected:,} member messages "
-            f"received, the last after {total:.2f} s"
+            f"committed in {committed:.2f} s; {sent:,} confirmed by the broker after "
+            f"{last_sent.timestamp() - started:.2f} s; {received:,}/{expected:,} member "
+            f"messages received, the last after {last - started:.2f} s"
         )
-        device.loop_stop()
+        raw = baseline(broker.port, expected, size)
+        print(
+            f"baseline: one paho client, {expected:,} QoS 1 messages of {size} bytes to the "
+            f"same subscriber: the last after {raw:.2f} s; "
+            f"ratio hub / baseline: {(last - started) / raw:.1f}"
+        )
     finally:
         if service is not None:
             service.stop()

@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 from functools import partial
 from pathlib import Path
 
+import orjson
 from alembic import command
 from alembic.config import Config as AlembicConfig
 from geoalchemy2 import load_spatialite
@@ -60,11 +61,18 @@ def is_sqlite(engine: Engine) -> bool:
 
 def make_engine(url: str, **kwargs: object) -> Engine:
     """An engine for a SpatiaLite file (``sqlite:///PATH``) or PostGIS (``postgresql…``)."""
+    # JSON columns (alert payloads, contacts) are read and written by the thousand in a flood
+    # fan-out; orjson does it several times faster than the standard library.
+    kwargs = {"json_serializer": _json_dumps, "json_deserializer": orjson.loads, **kwargs}
     if url.startswith("sqlite"):
         return _spatialite_engine(url, **kwargs)
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
     return create_engine(url, pool_pre_ping=True, **kwargs)
+
+
+def _json_dumps(value: object) -> str:
+    return orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS).decode()
 
 
 def _spatialite_engine(url: str, **kwargs: object) -> Engine:

@@ -24,10 +24,6 @@ UNSUPPORTED_PROTOCOL = 132  # MQTT 5 CONNACK reason "Unsupported protocol versio
 CONNACK_TIMEOUT_S = 3.0
 """In auto mode, an MQTT 5 CONNECT left unanswered this long means a 3.1.1-only broker
 (amqtt does not answer a CONNECT carrying MQTT 5 properties)."""
-OUTGOING_INFLIGHT = 1000
-"""Our own QoS 1 publishes in flight (paho's default of 20 throttles alert fan-out)."""
-
-
 READ_CHUNK_BYTES = 256 * 1024
 """Socket read size of the hub's client: one recv() brings in hundreds of check-ins."""
 
@@ -133,7 +129,10 @@ class MqttClient:
             clean_session=False if version == mqtt.MQTTv311 else None,
             manual_ack=True,
         )
-        client.max_inflight_messages_set(OUTGOING_INFLIGHT)
+        # No paho limit on our QoS 1 publishes in flight: with one, paho walks every pending
+        # message on each PUBACK (quadratic in a flood fan-out). The alerts MQTT channel bounds
+        # what it has in flight itself (its chunk size times its workers).
+        client.max_inflight_messages_set(0)
         client.max_queued_messages_set(0)
         client.reconnect_delay_set(self.config.reconnect_min_s, self.config.reconnect_max_s)
         if self.address.username:

@@ -33,6 +33,8 @@ PATTERNS: dict[Kind, str] = {
     Kind.HUB_STATUS: "hub/status",
 }
 DJI_OSD_PATTERN = "thing/product/{id}/osd"
+WILDCARDS = frozenset("/+#")
+"""Characters a sender id must not hold: it fills exactly one topic level."""
 
 INGESTED = (
     Kind.CHECKIN,
@@ -70,18 +72,21 @@ class Topics:
             if "{" not in pattern
         }
         self._prefix_slash = self.prefix + "/"
+        # Built once: a flood fan-out builds two topics for each of thousands of members.
+        self._patterns = {kind: f"{self.prefix}/{pattern}" for kind, pattern in PATTERNS.items()}
+        self._patterns[Kind.DJI_OSD] = DJI_OSD_PATTERN
 
     def build(self, kind: Kind, sender: str | None = None) -> str:
         """The topic of ``kind`` (for ``sender`` where the pattern names one)."""
         pattern = self._pattern(kind)
         if "{id}" not in pattern:
             return pattern
-        if not sender or any(char in sender for char in "/+#"):
+        if not sender or not WILDCARDS.isdisjoint(sender):
             raise ValueError(f"{kind.value}: sender must be one topic level, got {sender!r}")
         return pattern.replace("{id}", sender)
 
     def _pattern(self, kind: Kind) -> str:
-        return DJI_OSD_PATTERN if kind is Kind.DJI_OSD else f"{self.prefix}/{PATTERNS[kind]}"
+        return self._patterns[kind]
 
     def parse(self, topic: str) -> Topic | None:
         """The kind and sender of an inbound topic, or None if it is not part of the contract."""
