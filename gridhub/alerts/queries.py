@@ -74,11 +74,21 @@ def list_alerts(
     if wanted.since is not None:
         conditions.append(Alert.opened_at >= wanted.since)
     where = and_(*conditions)
-    total = session.scalar(select(func.count()).select_from(Alert).where(where)) or 0
-    items = session.scalars(
-        select(Alert).where(where).order_by(Alert.id.desc()).limit(limit).offset(offset)
-    ).all()
-    return list(items), total
+    # The total rides along with the page (a window over every match): one round trip.
+    page = (
+        select(Alert, func.count().over())
+        .where(where)
+        .order_by(Alert.id.desc())
+        .limit(limit)
+        .offset(offset)
+    )
+    rows = session.execute(page).all()
+    if rows:
+        return [alert for alert, _total in rows], rows[0][1]
+    if offset == 0:
+        return [], 0
+    # Paged past the end: the window saw no row, so count on its own.
+    return [], session.scalar(select(func.count()).select_from(Alert).where(where)) or 0
 
 
 def alert_detail(session: Session, alert_id: int) -> Alert | None:

@@ -5,7 +5,7 @@ from datetime import datetime
 from functools import cache
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
 from gridhub.api.models import USER_ROLES, ApiToken, User
 from gridhub.api.security import (
@@ -135,7 +135,11 @@ def user_for_api_token(
 ) -> User | None:
     """The active user an unrevoked API token acts as, or None. Records the token's use
     unless it was recorded less than ``min_interval_s`` ago."""
-    token = session.scalar(select(ApiToken).where(ApiToken.token_hash == token_digest(secret)))
+    token = session.scalar(
+        select(ApiToken)
+        .where(ApiToken.token_hash == token_digest(secret))
+        .options(joinedload(ApiToken.user))  # every request asks: one query, not two
+    )
     if token is None or token.revoked or not token.user.active:
         return None
     now = now or utcnow()

@@ -78,6 +78,8 @@ def test_lists_are_scoped_and_roll_up_to_the_town(
     assert client.get("/api/v1/alerts?severity=red", headers=op).json()["total"] == 0
     assert client.get("/api/v1/alerts?grid=G1&severity=orange", headers=op).json()["total"] == 1
     assert client.get("/api/v1/alerts?status=resolved", headers=op).json()["total"] == 0
+    # Paged past the end: no items, and still the total.
+    assert client.get("/api/v1/alerts?offset=5", headers=op).json() == {"items": [], "total": 1}
     future = "2999-01-01T00:00:00Z"
     assert client.get(f"/api/v1/alerts?since={future}", headers=op).json()["total"] == 0
     bad = client.get("/api/v1/alerts?status=maybe", headers=op)
