@@ -57,16 +57,16 @@ def get_current_user(
         raise unauthorized("not signed in: send Authorization: Bearer <token>")
     if is_api_token(token):
         user = user_for_api_token(session, token, min_interval_s=TOKEN_USE_RECORD_S)
-        # Always: besides recording the token's use, ending the transaction hands the
-        # connection back before the endpoint waits for a worker thread. Held across that
-        # wait, a burst of requests can leave every worker thread waiting for a connection
-        # that a request waiting for a thread holds.
-        session.commit()
     else:
         try:
             user = active_user(session, decode_access_token(settings, token))
         except InvalidToken as exc:
             raise unauthorized(f"invalid token: {exc}") from None
+    # Besides recording an API token's use, ending the transaction hands the connection back
+    # before the endpoint waits for a worker thread. Held across that wait, a burst of
+    # requests can leave every worker thread waiting for a connection that a request
+    # waiting for a thread holds.
+    session.commit()
     if user is None:
         raise unauthorized("token revoked, or user unknown or disabled")
     return user
