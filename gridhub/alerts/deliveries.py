@@ -13,8 +13,9 @@ from sqlalchemy.orm import Session
 
 from gridhub.alerts.context import AlertContext
 from gridhub.alerts.lifecycle import severity_rank
+from gridhub.alerts.live import publish_live
 from gridhub.alerts.messages import envelope, member_message, snapshot, text_message
-from gridhub.alerts.models import Alert, AlertEvent, Delivery, LiveEvent
+from gridhub.alerts.models import Alert, AlertEvent, Delivery
 from gridhub.alerts.routing import Recipient
 
 COPY_ABOVE = 50
@@ -120,9 +121,7 @@ def publish_change(
         if rank >= severity_rank(hook.min_severity)
     )
     insert_rows(session, Delivery, rows)
-    session.add(
-        LiveEvent(at=now, type=f"alert.{kind}", region_path=alert.region_path, data=message)
-    )
+    publish_live(session, f"alert.{kind}", alert.region_path, message, now)
     ctx.wake_after_commit(session)
     return after
 

@@ -1,25 +1,39 @@
 """The live event stream's store: rows appended in the transaction of the change they show,
-read back by id (``Last-Event-ID``) and filtered by region path."""
+read back by id (``Last-Event-ID``) and filtered by region path. On PostgreSQL the same
+transaction sends a NOTIFY on ``LIVE_CHANNEL``, delivered when it commits, so readers wake
+at once instead of polling."""
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from gridhub.alerts.models import LiveEvent
+from gridhub.db import is_sqlite
+
+LIVE_CHANNEL = "gridhub_live"
+_NOTIFIED = "gridhub.live.notified"
 
 
 def publish_live(
     session: Session, kind: str, region_path: str, data: dict[str, Any], now: datetime
 ) -> None:
-    """Append one event (``camera.status``, ``checkin``…) for the live stream."""
+    """Append one event (``alert.new``, ``checkins``, ``camera.status``…) for the live stream."""
     session.add(LiveEvent(at=now, type=kind, region_path=region_path, data=data))
+    transaction = session.get_transaction()
+    if is_sqlite(session.get_bind()) or session.info.get(_NOTIFIED) is transaction:
+        return
+    # One NOTIFY per transaction is enough: it only says "look", readers fetch by id.
+    session.info[_NOTIFIED] = transaction
+    session.execute(select(func.pg_notify(LIVE_CHANNEL, "")))
 
 
 CHECKINS = "checkins"
 """One event per ingest batch: ``{"items": [check-in, …]}``, each item with its grid path."""
+CAMERA_STATUS = "camera.status"
+"""A camera's status changed: ``{"code", "name", "grid", "status", "before", "reason"}``."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,11 +1,13 @@
 """The FastAPI application: built from a hub, whose services it starts and stops."""
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
 from gridhub import __version__
+from gridhub.api.live_signal import LiveSignal
 from gridhub.api.routes import (
     alerts,
     auth,
@@ -26,18 +28,23 @@ from gridhub.hub import Hub
 def create_app(hub: Hub, manage_services: bool = True) -> FastAPI:
     """The API over ``hub``; with ``manage_services`` its lifespan starts and stops the hub."""
 
+    live = LiveSignal(hub.engine)
+
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         if manage_services:
             hub.start()
+        live.start(asyncio.get_running_loop())
         try:
             yield
         finally:
+            live.stop()
             if manage_services:
                 hub.stop()
 
     app = FastAPI(title="gridhub", version=__version__, lifespan=lifespan)
     app.state.hub = hub
+    app.state.live = live
     app.include_router(health.router)
     for resource in (auth, grids, regions, members, cameras, alerts, events):
         app.include_router(resource.router)

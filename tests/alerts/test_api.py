@@ -17,6 +17,7 @@ from gridhub.alerts.live import LiveReader
 from gridhub.alerts.service import AlertSpec, raise_alert
 from gridhub.alerts.sink import AlertsSink
 from gridhub.api.app import create_app
+from gridhub.api.routes import events
 from gridhub.api.users import create_user
 from gridhub.config import load_settings
 from gridhub.db import transaction, utcnow
@@ -202,3 +203,44 @@ def test_the_event_stream_resumes_after_last_event_id(
     assert f'"id":{first}' in streamed[0]["data"]
     resumed = _read_events(server, {**op, "Last-Event-ID": streamed[0]["id"]}, 1)
     assert resumed[0]["id"] == streamed[1]["id"]
+
+
+def test_a_new_alert_reaches_an_open_stream_within_a_second(
+    server: str,
+    client: TestClient,
+    hub: Hub,
+    sessions: sessionmaker[Session],
+    town: Town,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """On PostgreSQL the commit's NOTIFY wakes the stream (its own re-check is made slow here,
+    so only the NOTIFY can be this quick); SQLite has no NOTIFY and is polled."""
+    if hub.engine.dialect.name == "postgresql":
+        monkeypatch.setattr(events, "RECHECK_S", 30.0)
+    headers = _headers(client, "op")
+    connected = threading.Event()
+    arrived: list[tuple[float, dict[str, str]]] = []
+
+    def watch() -> None:
+        url = f"{server}/api/v1/events"
+        with httpx.stream("GET", url, headers=headers, timeout=20) as response:
+            connected.set()
+            event: dict[str, str] = {}
+            for line in response.iter_lines():
+                if line.startswith(("id", "event")):
+                    field, _, value = line.partition(": ")
+                    event[field] = value
+                elif not line and "id" in event:
+                    arrived.append((time.monotonic(), event))
+                    return
+
+    watcher = threading.Thread(target=watch, daemon=True)
+    watcher.start()
+    assert connected.wait(10)
+    time.sleep(1.5)  # the stream has looked once and is waiting now
+    raised = time.monotonic()
+    _sensor_alert(sessions, town)
+    watcher.join(10)
+    [(at, event)] = arrived
+    assert event["event"] == "alert.new"
+    assert at - raised < 1.0, f"the alert took {at - raised:.2f} s to reach the stream"

@@ -14,12 +14,15 @@ from sqlalchemy.orm import Session, sessionmaker
 from gridhub.alerts.live import Live, LiveReader, latest_id
 from gridhub.alerts.queries import scope_path
 from gridhub.api.deps import API_PREFIX, CurrentUser, HubDep, SessionDep
+from gridhub.api.live_signal import LiveSignal
 from gridhub.db import utcnow
 
 router = APIRouter(prefix=f"{API_PREFIX}/events", tags=["events"])
 
 POLL_S = 0.25
-"""How often the store is asked for new events: well inside a live map's patience."""
+"""Without NOTIFY (SQLite), how often the store is asked: well inside a live map's patience."""
+RECHECK_S = 1.0
+"""With NOTIFY (PostgreSQL), how often the store is asked anyway."""
 KEEPALIVE_S = 15.0
 """A comment line this often keeps proxies from closing an idle stream."""
 RETRY_MS = 2000
@@ -59,18 +62,22 @@ def live_events(
 async def _stream(
     request: Request, sessions: sessionmaker[Session], reader: LiveReader
 ) -> AsyncIterator[bytes]:
+    live: LiveSignal = request.app.state.live
+    loop = asyncio.get_running_loop()
     yield f"retry: {RETRY_MS}\n\n".encode()
-    quiet = 0.0
+    last_sent = loop.time()
     while not await request.is_disconnected():
+        seen = live.current()
         events = await run_in_threadpool(_poll, sessions, reader)
         if events:
-            quiet = 0.0
+            last_sent = loop.time()
             yield b"".join(_frame(event) for event in events)
             continue
-        await asyncio.sleep(POLL_S)
-        quiet += POLL_S
-        if quiet >= KEEPALIVE_S:
-            quiet = 0.0
+        # Woken by the store's NOTIFY where it has one; the timeout still looks again for
+        # a late id the reader is waiting for, and is the whole mechanism on SQLite.
+        await live.wait(seen, RECHECK_S if live.listening else POLL_S)
+        if loop.time() - last_sent >= KEEPALIVE_S:
+            last_sent = loop.time()
             yield b": keep-alive\n\n"
 
 
