@@ -9,6 +9,7 @@ from geoalchemy2.shape import to_shape
 from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload
 
+from gridhub.alerts.live import CAMERA_STATUS, publish_live
 from gridhub.cameras.models import Camera, CameraStatusChange
 from gridhub.cameras.probe import ProbeResult, ProbeTarget, next_status
 from gridhub.config.cameras import CamerasConfig
@@ -69,6 +70,20 @@ def apply_results(
             CameraStatusChange(
                 camera_id=camera.id, status=step.status, reason=result.reason, at=now
             )
+        )
+        publish_live(
+            session,
+            CAMERA_STATUS,
+            camera.grid.path if camera.grid else "/",
+            {
+                "code": camera.code,
+                "name": camera.name,
+                "grid": camera.grid.code if camera.grid else None,
+                "status": change.after,
+                "before": change.before,
+                "reason": change.reason,
+            },
+            now,
         )
         if alerter is not None:
             alerter(session, camera, change, now)

@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from gridhub.alerts.models import Alert, Delivery
+from gridhub.alerts.models import Alert, Delivery, LiveEvent
 from gridhub.cameras.health import online_fraction
 from gridhub.cameras.probe import ProbeTarget, run_round
 from gridhub.cameras.registry import CameraRecord, get_camera, import_cameras
@@ -123,6 +123,18 @@ def test_offline_after_n_failures_alerts_the_right_member_and_recovery_resolves(
             assert "M1" in alerts["CAMB"]
             alert = session.scalars(select(Alert).where(Alert.source_id == "CAMA")).one()
             assert alert.kind == "camera_offline" and alert.grid == "G12"
+            # The live map hears of each change too (first seen online, then offline),
+            # placed in the camera's grid.
+            shown = session.scalars(select(LiveEvent).where(LiveEvent.type == "camera.status"))
+            assert [
+                (e.data["code"], e.data["before"], e.data["status"], e.region_path[-5:])
+                for e in sorted(shown, key=lambda e: (e.data["code"], e.id))
+            ] == [
+                ("CAMA", "unknown", "online", "/G12/"),
+                ("CAMA", "online", "offline", "/G12/"),
+                ("CAMB", "unknown", "online", "/G11/"),
+                ("CAMB", "online", "offline", "/G11/"),
+            ]
 
         server.start()  # back: the first good result is not enough either
         wait_until_serving(server, pool)
