@@ -15,10 +15,13 @@ from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as ec
 from selenium.webdriver.support.ui import WebDriverWait
+from sqlalchemy import func, select
 
+from gridhub.alerts.service import AlertSpec, act, raise_alert
 from gridhub.api.app import create_app
+from gridhub.cameras.models import Camera
 from gridhub.config import load_settings
-from gridhub.db import transaction
+from gridhub.db import transaction, utcnow
 from gridhub.demo.loader import RIVER_FILE, load_demo, reset_admin
 from gridhub.hub import Hub
 from tests.support.services import free_port, unavailable
@@ -136,3 +139,40 @@ def test_signed_in_operator_sees_every_grid_and_a_grids_roster(demo_hub, browser
     assert browser.save_screenshot(str(screenshot))
     if os.environ.get("GRIDHUB_SCREENSHOT_DIR"):
         shutil.copy(screenshot, Path(os.environ["GRIDHUB_SCREENSHOT_DIR"]) / screenshot.name)
+
+
+def test_cameras_are_drawn_and_alerts_come_and_go_live(demo_hub, browser, sessions) -> None:
+    base, password = demo_hub
+    browser.get(base + "/")
+    sign_in(browser, "admin", password)
+    WebDriverWait(browser, WAIT_S).until(
+        lambda d: d.find_element(By.TAG_NAME, "body").get_attribute("data-ready") == "true"
+    )
+    with sessions() as session:
+        placed = session.scalar(select(func.count(Camera.id)).where(Camera.geom.is_not(None)))
+    assert len(browser.find_elements(By.CSS_SELECTOR, "path.camera-marker")) == placed > 0
+    WebDriverWait(browser, WAIT_S).until(
+        lambda d: "live" in d.find_element(By.ID, "live-state").text
+    )
+
+    spec = AlertSpec(
+        "sensor", "WL-TEST", "water_level", "red", "Xiu river over the red line",
+        lon=115.910052, lat=29.102681, grids=("G0101",),
+    )  # fmt: skip
+    with transaction(sessions) as session:
+        alert_id = raise_alert(session, spec, utcnow()).id
+    row = f'#alert-list li[data-alert="{alert_id}"]'
+    WebDriverWait(browser, WAIT_S).until(ec.presence_of_element_located((By.CSS_SELECTOR, row)))
+    assert "Xiu river over the red line" in browser.find_element(By.CSS_SELECTOR, row).text
+    assert browser.find_elements(By.CSS_SELECTOR, "path.alert-marker.severity-red")
+    if os.environ.get("GRIDHUB_SCREENSHOT_DIR"):
+        browser.save_screenshot(str(Path(os.environ["GRIDHUB_SCREENSHOT_DIR"]) / "live.png"))
+
+    with transaction(sessions) as session:
+        act(session, alert_id, "resolve", "operator", utcnow(), note="water going down")
+    WebDriverWait(browser, WAIT_S).until(
+        lambda d: (
+            not d.find_elements(By.CSS_SELECTOR, row)
+            and not d.find_elements(By.CSS_SELECTOR, "path.alert-marker")
+        )
+    )

@@ -1,10 +1,12 @@
-// The dashboard: sign in, then the map of grids (and overlays); later layers plug in here.
+// The dashboard: sign in, then the map of grids (and overlays) with what is happening now.
 import { Unauthorized, get, signIn, signOut, token } from "./api.js";
 import { loadGrids } from "./grids.js";
+import { loadLive } from "./live.js";
 import { showGrid } from "./panel.js";
 
 const dialog = document.getElementById("sign-in");
 const panel = document.getElementById("panel");
+const gridInfo = document.getElementById("grid-info");
 
 async function start() {
   const me = await get("/api/v1/auth/me");
@@ -21,10 +23,12 @@ async function start() {
       : { className: "overlay", color: "#3182ce", weight: 0, fillColor: "#63b3ed", fillOpacity: 0.8 },
     interactive: false,
   }).addTo(map);
-  const grids = await loadGrids(map, (code, village) => showGrid(panel, code, village));
+  const grids = await loadGrids(map, (code, village) => showGrid(gridInfo, code, village));
   map.fitBounds(grids.getBounds(), { padding: [12, 12] });
   L.control.scale({ imperial: false }).addTo(map);
-  window.gridhub = { map, grids };  // for later layers (alerts, cameras) and for tests
+  const live = await loadLive(
+    map, document.getElementById("alerts"), document.getElementById("live-state"));
+  window.gridhub = { map, grids, live };  // for tests and the curious
   document.body.dataset.ready = "true";
 }
 
