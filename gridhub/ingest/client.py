@@ -43,6 +43,15 @@ class BufferedReadClient(mqtt.Client):
         self._read_buffer = b""
         self._read_pos = 0
         self._read_socket: object = None
+        self.connect_error: OSError | None = None
+
+    def reconnect(self) -> mqtt.MQTTErrorCode:
+        # paho's on_connect_fail is not told why; keep the reason (refused, TLS...) for it.
+        try:
+            return super().reconnect()
+        except OSError as exc:
+            self.connect_error = exc
+            raise
 
     def _sock_recv(self, bufsize: int) -> bytes:
         if self._read_socket is not self._sock:  # a new connection: drop the old one's bytes
@@ -117,6 +126,7 @@ class MqttClient:
         self.generation = 0
         self.connected = False
         self.last_error: str | None = None
+        self._refused = False
         self._lock = threading.Lock()
         self._client = self._make_client()
 
@@ -145,6 +155,7 @@ class MqttClient:
         if self._status_topic:
             client.will_set(self._status_topic, b"offline", qos=1, retain=True)
         client.on_connect = self._on_connect
+        client.on_connect_fail = self._on_connect_fail
         client.on_disconnect = self._on_disconnect
         client.on_message = self._on_message
         client.on_subscribe = self._on_subscribe
@@ -213,6 +224,7 @@ class MqttClient:
         _properties: Properties | None,
     ) -> None:
         self._connack_seen = True
+        self._refused = reason.is_failure
         if reason.is_failure:
             self.last_error = f"broker refused connection: {reason}"
             if self.protocol == "auto" and reason.value == UNSUPPORTED_PROTOCOL:
@@ -236,6 +248,11 @@ class MqttClient:
         client.subscribe([(topic, 1) for topic in self.subscriptions])
         if self._status_topic:
             client.publish(self._status_topic, b"online", qos=1, retain=True)
+
+    def _on_connect_fail(self, client: mqtt.Client, _userdata: object) -> None:
+        error = getattr(client, "connect_error", None)
+        self.last_error = f"cannot connect: {error or 'unknown error'}"
+        log.warning("%s; retrying with backoff", self.last_error)
 
     def _on_subscribe(
         self,
@@ -273,7 +290,7 @@ class MqttClient:
     ) -> None:
         with self._lock:
             self.connected = False
-        if reason.is_failure:
+        if reason.is_failure and not self._refused:  # a refusal keeps its own, clearer reason
             self.last_error = f"disconnected: {reason}"
             log.warning("broker connection lost (%s); reconnecting with backoff", reason)
 
