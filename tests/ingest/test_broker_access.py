@@ -17,7 +17,7 @@ from gridhub.config import Settings
 from gridhub.ingest.models import Checkin
 from gridhub.ingest.service import IngestService
 from tests.ingest.conftest import GRIDS, IndexLocator, Recorder
-from tests.ingest.test_service_mqtt import (
+from tests.ingest.mqtt_helpers import (
     checkin,
     count,
     hub_settings,
