@@ -95,6 +95,15 @@ def sign_in(driver: webdriver.Chrome, username: str, password: str) -> None:
     driver.find_element(By.CSS_SELECTOR, "#sign-in button[type=submit]").click()
 
 
+def open_map(driver: webdriver.Chrome, base: str, password: str) -> None:
+    """Sign in as the admin and wait until the map has drawn."""
+    driver.get(base + "/")
+    sign_in(driver, "admin", password)
+    WebDriverWait(driver, WAIT_S).until(
+        lambda d: d.find_element(By.TAG_NAME, "body").get_attribute("data-ready") == "true"
+    )
+
+
 def test_wrong_password_is_refused_on_the_sign_in_form(demo_hub, browser) -> None:
     base, _ = demo_hub
     browser.get(base + "/")
@@ -107,12 +116,7 @@ def test_wrong_password_is_refused_on_the_sign_in_form(demo_hub, browser) -> Non
 
 
 def test_signed_in_operator_sees_every_grid_and_a_grids_roster(demo_hub, browser, tmp_path) -> None:
-    base, password = demo_hub
-    browser.get(base + "/")
-    sign_in(browser, "admin", password)
-    WebDriverWait(browser, WAIT_S).until(
-        lambda d: d.find_element(By.TAG_NAME, "body").get_attribute("data-ready") == "true"
-    )
+    open_map(browser, *demo_hub)
     shapes = browser.find_elements(By.CSS_SELECTOR, "path.grid-shape")
     assert len(shapes) == 60
     assert browser.find_elements(By.CSS_SELECTOR, "path.overlay")  # the river
@@ -142,12 +146,7 @@ def test_signed_in_operator_sees_every_grid_and_a_grids_roster(demo_hub, browser
 
 
 def test_cameras_are_drawn_and_alerts_come_and_go_live(demo_hub, browser, sessions) -> None:
-    base, password = demo_hub
-    browser.get(base + "/")
-    sign_in(browser, "admin", password)
-    WebDriverWait(browser, WAIT_S).until(
-        lambda d: d.find_element(By.TAG_NAME, "body").get_attribute("data-ready") == "true"
-    )
+    open_map(browser, *demo_hub)
     with sessions() as session:
         placed = session.scalar(select(func.count(Camera.id)).where(Camera.geom.is_not(None)))
     assert len(browser.find_elements(By.CSS_SELECTOR, "path.camera-marker")) == placed > 0
