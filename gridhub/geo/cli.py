@@ -1,6 +1,7 @@
 """``gridhub grids …``: import, export and locate."""
 
 import json
+import time
 from pathlib import Path
 from typing import Annotated
 
@@ -36,10 +37,17 @@ def import_command(
         data = file.read_bytes()
     except OSError as exc:
         fail(f"cannot read {file}: {exc.strerror}")
+    started = time.monotonic()
+
+    def stage(what: str) -> None:
+        typer.echo(f"[{time.monotonic() - started:5.1f} s] {what}", err=True)
+
     try:
+        stage(f"parsing {file.name} ({len(data) / 1e6:.1f} MB)")
         collection = load_feature_collection(data)
         with transaction(context(ctx).sessions) as session:
-            report = import_grids(session, collection, prune=prune, strict=strict)
+            report = import_grids(session, collection, prune=prune, strict=strict, on_stage=stage)
+        stage("committed")
     except GridImportError as exc:
         for problem in exc.problems:
             typer.secho(f"{file}: {problem}", err=True, fg=typer.colors.RED)

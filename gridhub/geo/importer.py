@@ -4,6 +4,7 @@ Call inside a transaction (``gridhub.db.transaction``): nothing is written unles
 is valid, and a failure while writing rolls everything back with the caller's transaction.
 """
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -65,14 +66,21 @@ def load_feature_collection(text: str | bytes) -> Any:
 
 
 def import_grids(
-    session: Session, feature_collection: Any, prune: bool = False, strict: bool = False
+    session: Session,
+    feature_collection: Any,
+    prune: bool = False,
+    strict: bool = False,
+    on_stage: Callable[[str], None] = lambda _stage: None,
 ) -> ImportReport:
     """Create or update (by code) every region and grid of the file.
 
     ``prune`` removes stored regions and grids missing from the file; ``strict`` refuses grids
     that overlap. Raises GridImportError with every problem found; the store is then unchanged.
+    ``on_stage`` hears what the import is doing now (a county's grids take a while).
     """
+    on_stage("validating features")
     specs, problems = parse_feature_collection(feature_collection)
+    on_stage(f"checking {len(specs):,} features against the stored tree")
     stored = _load_stored(session)
     parents = _parent_codes(stored)
     invalid = {problem.code for problem in problems if problem.code is not None}
@@ -82,12 +90,14 @@ def import_grids(
         raise GridImportError(problems)
     in_file = {spec.code: spec for spec in specs}
     kept = {code: row for code, row in stored.items() if code in in_file or not prune}
+    on_stage("looking for overlapping grids")
     overlaps = _overlaps(in_file, kept)
     if strict and overlaps:
         raise GridImportError(
             [Problem(in_file[o.a].index if o.a in in_file else None, o.a, str(o)) for o in overlaps]
         )
     report = ImportReport(overlaps=overlaps)
+    on_stage(f"writing {len(specs):,} regions and grids")
     _write(session, specs, stored, kept, parents, prune, report)
     return report
 

@@ -27,6 +27,16 @@ def test_import_export_locate(database_url, tmp_path):
     result = run(database_url, tmp_path, "grids", "import", source)
     assert result.exit_code == 0, result.output
     assert "created 7, updated 0, unchanged 0, removed 0" in result.stdout
+    # What it is doing, as it does it (on stderr: stdout stays the summary).
+    stages = [line.split("] ", 1)[1] for line in result.stderr.splitlines()]
+    assert stages == [
+        "parsing town.geojson (0.0 MB)",
+        "validating features",
+        "checking 7 features against the stored tree",
+        "looking for overlapping grids",
+        "writing 7 regions and grids",
+        "committed",
+    ]
 
     out = tmp_path / "out.geojson"
     result = run(database_url, tmp_path, "grids", "export", "--output", str(out))
