@@ -41,6 +41,7 @@ class LiveSignal:
 
     def start(self, loop: asyncio.AbstractEventLoop) -> None:
         self._loop = loop
+        self._event = asyncio.Event()  # an Event belongs to the loop that first waits on it
         if self._url is None:
             return
         self._stop.clear()
