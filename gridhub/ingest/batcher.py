@@ -1,4 +1,4 @@
-"""Batches: filled from the MQTT thread, flushed by size or a short wait, urgent ones at once."""
+"""Batches: filled from the MQTT thread, flushed by size or a short wait, urgent ones first."""
 
 import logging
 import queue
@@ -12,6 +12,8 @@ log = logging.getLogger(__name__)
 
 IDLE_POLL_S = 0.2
 """How often an idle batcher looks whether it was asked to stop."""
+_WAKE = None
+"""Put in the routine queue beside each urgent message, to wake a batcher waiting there."""
 
 
 def is_urgent(received: Received) -> bool:
@@ -23,7 +25,12 @@ def is_urgent(received: Received) -> bool:
 
 
 class Batcher:
-    """Collects messages into batches and hands each to ``handle`` on its own thread."""
+    """Collects messages into batches and hands each to ``handle`` on its own thread.
+
+    Urgent messages have their own queue, taken before the routine one: when check-ins pile
+    up faster than the store takes them, an SOS or a warning waits for the batch in hand,
+    never for the queue behind it.
+    """
 
     def __init__(
         self,
@@ -36,13 +43,18 @@ class Batcher:
         self._max_size = max_size
         self._max_wait_s = max_wait_s
         self._urgent = urgent
-        self._queue: queue.SimpleQueue[Received] = queue.SimpleQueue()
+        self._queue: queue.SimpleQueue[Received | None] = queue.SimpleQueue()
+        self._urgent_queue: queue.SimpleQueue[Received] = queue.SimpleQueue()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
     def put(self, received: Received) -> None:
         """Called from the MQTT network thread: never blocks."""
-        self._queue.put(received)
+        if self._urgent(received):
+            self._urgent_queue.put(received)
+            self._queue.put(_WAKE)
+        else:
+            self._queue.put(received)
 
     def pending(self) -> int:
         return self._queue.qsize()
@@ -60,20 +72,33 @@ class Batcher:
 
     def _run(self) -> None:
         while not self._stop.is_set():
-            try:
-                first = self._queue.get(timeout=IDLE_POLL_S)
-            except queue.Empty:
-                continue
-            batch = self._fill(first)
+            batch = self._take_urgent()
+            if not batch:
+                try:
+                    first = self._queue.get(timeout=IDLE_POLL_S)
+                except queue.Empty:
+                    continue
+                if first is _WAKE:
+                    continue  # an urgent message: taken at the top of the loop
+                batch = self._fill(first)
             try:
                 self._handle(batch)
             except Exception:  # the handler retries itself; this only keeps the loop alive
                 log.exception("ingest batch handler failed; messages stay unacknowledged")
 
+    def _take_urgent(self) -> list[Received]:
+        """What urgent messages are waiting (no waiting), up to the batch size."""
+        batch: list[Received] = []
+        while len(batch) < self._max_size:
+            try:
+                batch.append(self._urgent_queue.get_nowait())
+            except queue.Empty:
+                break
+        return batch
+
     def _fill(self, first: Received) -> list[Received]:
+        """Routine messages until the batch is full, the wait is over or an urgent one came."""
         batch = [first]
-        if self._urgent(first):
-            return self._drain(batch)
         deadline = time.monotonic() + self._max_wait_s
         while len(batch) < self._max_size:
             try:
@@ -86,16 +111,7 @@ class Batcher:
                     received = self._queue.get(timeout=remaining)
                 except queue.Empty:
                     break
+            if received is _WAKE:
+                break  # hand in what is here, then the urgent message
             batch.append(received)
-            if self._urgent(received):
-                break
-        return batch
-
-    def _drain(self, batch: list[Received]) -> list[Received]:
-        """Take what is already waiting (no waiting) up to the batch size."""
-        while len(batch) < self._max_size:
-            try:
-                batch.append(self._queue.get_nowait())
-            except queue.Empty:
-                break
         return batch

@@ -44,8 +44,6 @@ INGESTED = (
     Kind.AREA_WARNING,
     Kind.DJI_OSD,
 )
-URGENT = frozenset({Kind.SENSOR_WARNING, Kind.AREA_WARNING})
-"""Kinds whose batch is flushed at once (SOS check-ins are recognised by their payload)."""
 
 
 @dataclass(frozen=True, slots=True)
