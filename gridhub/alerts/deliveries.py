@@ -14,7 +14,13 @@ from sqlalchemy.orm import Session
 from gridhub.alerts.context import AlertContext
 from gridhub.alerts.lifecycle import severity_rank
 from gridhub.alerts.live import publish_live
-from gridhub.alerts.messages import envelope, member_message, snapshot, text_message
+from gridhub.alerts.messages import (
+    alert_brief,
+    envelope,
+    member_message,
+    snapshot,
+    text_message,
+)
 from gridhub.alerts.models import Alert, AlertEvent, Delivery
 from gridhub.alerts.routing import Recipient
 
@@ -65,34 +71,16 @@ def notify_members(
     """Queue the alert for each recipient (MQTT, plus their own notification URLs)."""
     rows: list[dict[str, Any]] = []
     text = text_message(alert)
+    # Read from the alert once: a flood warning has thousands of recipients.
+    alert_id, brief = alert.id, alert_brief(alert)
     for person in recipients:
-        ack_topic = ctx.ack_topic(person.member_code)
-        rows.append(
-            _row(
-                alert,
-                now,
-                MQTT,
-                ctx.member_topic(person.member_code),
-                member_message(alert, ack_topic, person.role, level, reminder),
-                member=person.member_code,
-                role=person.role,
-                level=level,
-            )
-        )
+        code, role = person.member_code, person.role
+        message = member_message(brief, ctx.ack_topic(code), role, level, reminder)
+        rows.append(_row(alert_id, now, MQTT, ctx.member_topic(code), message, code, role, level))
         rows.extend(
-            _row(
-                alert,
-                now,
-                APPRISE,
-                url,
-                text,
-                member=person.member_code,
-                role=person.role,
-                level=level,
-            )
-            for url in person.notify
+            _row(alert_id, now, APPRISE, url, text, code, role, level) for url in person.notify
         )
-    rows.extend(_row(alert, now, APPRISE, url, text, level=level) for url in extra_urls)
+    rows.extend(_row(alert_id, now, APPRISE, url, text, level=level) for url in extra_urls)
     if rows:
         insert_rows(session, Delivery, rows)
         ctx.wake_after_commit(session)
@@ -113,10 +101,10 @@ def publish_change(
     """
     after = snapshot(alert)
     message = envelope(kind, before, after)
-    rows = [_row(alert, now, MQTT, ctx.integration_topic, message)]
+    rows = [_row(alert.id, now, MQTT, ctx.integration_topic, message)]
     rank = severity_rank(alert.severity)
     rows.extend(
-        _row(alert, now, WEBHOOK, str(hook.url), message)
+        _row(alert.id, now, WEBHOOK, str(hook.url), message)
         for hook in ctx.config.webhooks
         if rank >= severity_rank(hook.min_severity)
     )
@@ -149,18 +137,17 @@ def insert_rows(session: Session, model: type, rows: Sequence[dict[str, Any]]) -
 
 
 def _row(
-    alert: Alert,
+    alert_id: int,
     now: datetime,
     channel: str,
     target: str,
     payload: dict[str, Any],
-    *,
     member: str | None = None,
     role: str | None = None,
     level: int | None = None,
 ) -> dict[str, Any]:
     return {
-        "alert_id": alert.id,
+        "alert_id": alert_id,
         "member_code": member,
         "role": role,
         "level": level,

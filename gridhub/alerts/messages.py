@@ -45,10 +45,8 @@ def snapshot(alert: Alert) -> dict[str, Any]:
     }
 
 
-def member_message(
-    alert: Alert, ack_topic: str, role: str | None, level: int | None, reminder: int
-) -> dict[str, Any]:
-    """The message on ``members/{code}/alerts``: enough to act on, and where to acknowledge."""
+def alert_brief(alert: Alert) -> dict[str, Any]:
+    """What every member's message about ``alert`` shares (built once for a fan-out)."""
     return {
         "alert_id": alert.id,
         "severity": alert.severity,
@@ -60,12 +58,15 @@ def member_message(
         "lon": alert.lon,
         "status": alert.status,
         "count": alert.count,
-        "role": role,
-        "level": level,
-        "reminder": reminder,
-        "ack_topic": ack_topic,
         "ts": _iso(alert.updated_at),
     }
+
+
+def member_message(
+    brief: dict[str, Any], ack_topic: str, role: str | None, level: int | None, reminder: int
+) -> dict[str, Any]:
+    """The message on ``members/{code}/alerts``: enough to act on, and where to acknowledge."""
+    return {**brief, "role": role, "level": level, "reminder": reminder, "ack_topic": ack_topic}
 
 
 def text_message(alert: Alert) -> dict[str, str]:
