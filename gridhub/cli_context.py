@@ -9,6 +9,10 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from gridhub.config import ConfigError, Settings, load_settings
 from gridhub.hub import open_store
+from gridhub.tables import TableImportError
+
+REFUSED_EXIT_CODE = 1
+"""Input was refused (a bad file, a device that said no); 2 is for usage and configuration."""
 
 
 @dataclass
@@ -45,3 +49,10 @@ def fail(message: str, code: int = 2) -> None:
     """Print an error on stderr and exit non-zero."""
     typer.secho(message, err=True, fg=typer.colors.RED)
     raise typer.Exit(code)
+
+
+def refuse(file: Path, exc: TableImportError) -> None:
+    """Name every problem of a refused import file on stderr and exit with REFUSED_EXIT_CODE."""
+    lines = [f"{file}: refused, store unchanged ({len(exc.errors)} problem(s)):"]
+    lines += [f"  {error}" for error in exc.errors]
+    fail("\n".join(lines), code=REFUSED_EXIT_CODE)

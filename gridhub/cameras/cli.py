@@ -20,13 +20,11 @@ from gridhub.cameras.registry import (
 from gridhub.cameras.secrets import CredentialBox
 from gridhub.cameras.service import probe_all
 from gridhub.cameras.status import alert_on_change
-from gridhub.cli_context import context, fail
+from gridhub.cli_context import REFUSED_EXIT_CODE, context, fail, refuse
 from gridhub.db import transaction
 from gridhub.geo.locator import GridLocator
 
 cameras_app = typer.Typer(help="Cameras and drones: registry, ONVIF, health.", no_args_is_help=True)
-
-REFUSED_EXIT_CODE = 1
 
 
 def _grid_of(ctx: typer.Context):
@@ -46,9 +44,7 @@ def import_command(
         with transaction(sessions) as session:
             report = import_cameras(session, records, _grid_of(ctx))
     except CameraImportError as exc:
-        lines = [f"{file}: refused, store unchanged ({len(exc.errors)} problem(s)):"]
-        lines += [f"  {error}" for error in exc.errors]
-        fail("\n".join(lines), code=REFUSED_EXIT_CODE)
+        refuse(file, exc)
     typer.echo(f"{file}: {len(report.created)} created, {len(report.updated)} updated")
 
 

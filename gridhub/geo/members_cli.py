@@ -5,7 +5,7 @@ from typing import Annotated
 
 import typer
 
-from gridhub.cli_context import context, fail
+from gridhub.cli_context import context, refuse
 from gridhub.db import transaction
 from gridhub.geo.members import import_members, list_members
 from gridhub.geo.members_file import MemberImportError, read_member_file
@@ -13,8 +13,6 @@ from gridhub.geo.members_file import MemberImportError, read_member_file
 members_app = typer.Typer(
     help="Members: the roster of people responsible for grids.", no_args_is_help=True
 )
-
-REFUSED_EXIT_CODE = 1
 
 
 @members_app.command("import")
@@ -29,9 +27,7 @@ def import_command(
         with transaction(sessions) as session:
             report = import_members(session, rows)
     except MemberImportError as exc:
-        lines = [f"{file}: refused, store unchanged ({len(exc.errors)} problem(s)):"]
-        lines += [f"  {error}" for error in exc.errors]
-        fail("\n".join(lines), code=REFUSED_EXIT_CODE)
+        refuse(file, exc)
     typer.echo(f"{file}: {report}")
 
 

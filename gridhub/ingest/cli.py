@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from gridhub.cli_context import context, fail
+from gridhub.cli_context import REFUSED_EXIT_CODE, context, fail, refuse
 from gridhub.db import transaction
 from gridhub.geo.locator import GridLocator
 from gridhub.ingest.deadletters import list_dead_letters
@@ -23,8 +23,6 @@ drones_app = typer.Typer(
 deadletters_app = typer.Typer(
     help="Dead letters: MQTT messages that could not be used.", no_args_is_help=True
 )
-
-REFUSED_EXIT_CODE = 1
 
 
 @sensors_app.command("import")
@@ -43,9 +41,7 @@ def import_command(
         with transaction(sessions) as session:
             report = import_sensors(session, file, GridLocator(sessions))
     except SensorImportError as exc:
-        lines = [f"{file}: refused, store unchanged ({len(exc.errors)} problem(s)):"]
-        lines += [f"  {error}" for error in exc.errors]
-        fail("\n".join(lines), code=REFUSED_EXIT_CODE)
+        refuse(file, exc)
     typer.echo(f"{file}: {report}")
 
 
