@@ -1,6 +1,7 @@
 """Ingest fixtures: a small town with two grids, two workers and a sensor, on each backend."""
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from pathlib import Path
 from typing import Any
 
 import orjson
@@ -17,6 +18,8 @@ from gridhub.ingest.events import DomainEvent
 from gridhub.ingest.models import Sensor
 from gridhub.ingest.pipeline import Pipeline, Received
 from gridhub.ingest.service import build_pipeline
+from tests.support.mosquitto import Mosquitto, mosquitto_binary
+from tests.support.services import unavailable
 
 # Two adjacent 0.01° grids near 113.30E 23.10N (Guangzhou); G1 is W1's, G2 is W2's.
 GRIDS = {"G1": box(113.30, 23.10, 113.31, 23.11), "G2": box(113.31, 23.10, 113.32, 23.11)}
@@ -130,3 +133,14 @@ def message(topic: str, payload: dict[str, Any] | bytes | str, **extra: Any) -> 
 
 
 RunBatch = Callable[[list[Received]], Any]
+
+
+@pytest.fixture
+def mosquitto(tmp_path: Path) -> Iterator[Mosquitto]:
+    binary = mosquitto_binary()
+    if binary is None:
+        unavailable("mosquitto is not installed")
+    broker = Mosquitto(tmp_path / "mosquitto", binary)
+    broker.start()
+    yield broker
+    broker.stop()

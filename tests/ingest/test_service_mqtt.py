@@ -18,19 +18,8 @@ from tests.ingest.mqtt_helpers import (
     start_service,
     wait_for,
 )
-from tests.support.mosquitto import Mosquitto, mosquitto_binary
-from tests.support.services import free_port, unavailable
-
-
-@pytest.fixture
-def mosquitto(tmp_path: Path) -> Iterator[Mosquitto]:
-    binary = mosquitto_binary()
-    if binary is None:
-        unavailable("mosquitto is not installed")
-    broker = Mosquitto(tmp_path / "mosquitto", binary)
-    broker.start()
-    yield broker
-    broker.stop()
+from tests.support.mosquitto import Mosquitto
+from tests.support.services import free_port
 
 
 @pytest.fixture

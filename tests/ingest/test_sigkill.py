@@ -5,34 +5,20 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import orjson
 import paho.mqtt.client as mqtt
-import pytest
 from paho.mqtt.enums import CallbackAPIVersion
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from gridhub.ingest.models import Checkin
 from tests.ingest.conftest import IN_G1
-from tests.support.mosquitto import Mosquitto, mosquitto_binary
-from tests.support.services import unavailable
+from tests.support.mosquitto import Mosquitto
 
 TOTAL = 4000
 REPO = Path(__file__).resolve().parents[2]
-
-
-@pytest.fixture
-def mosquitto(tmp_path: Path) -> Iterator[Mosquitto]:
-    binary = mosquitto_binary()
-    if binary is None:
-        unavailable("mosquitto is not installed")
-    broker = Mosquitto(tmp_path / "mosquitto", binary)
-    broker.start()
-    yield broker
-    broker.stop()
 
 
 def start_hub(database_url: str, mqtt_url: str, tmp_path: Path) -> subprocess.Popen[str]:
