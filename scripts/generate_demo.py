@@ -22,6 +22,9 @@ from pyproj import Transformer
 from shapely.geometry import LineString, MultiLineString, MultiPoint, Point, Polygon, mapping
 from shapely.ops import polygonize, unary_union
 
+from gridhub.cameras.registry import COLUMNS as CAMERA_COLUMNS
+from gridhub.ingest.registry import CSV_COLUMNS as SENSOR_COLUMNS
+
 OUT_DIR = Path(__file__).resolve().parent.parent / "gridhub" / "demo" / "data"
 CENTRE_LONLAT = (115.92, 29.10)  # between Yongxiu and Wucheng, Jiujiang, Jiangxi
 UTM = "EPSG:32650"
@@ -441,7 +444,7 @@ def write_sensors(
                 8,
             ]
         )
-    header = ["code", "name", "kind", "lon", "lat", "unit", "blue", "yellow", "orange", "red"]
+    header = SENSOR_COLUMNS
     with path.open("w", newline="", encoding="utf-8") as handle:
         writer = csv.writer(handle, lineterminator="\n")
         writer.writerow(header)
@@ -489,19 +492,7 @@ def write_cameras(
         point = town.seat if n == 1 else town.river.interpolate(0.8, normalized=True)
         grid = grid_at(town, grid_codes, point)
         rows.append(camera_row(f"UAV{n:02d}", f"巡河无人机{n}号", "drone", point, "TO01", grid))
-    header = [
-        "code",
-        "name",
-        "kind",
-        "lon",
-        "lat",
-        "stream_url",
-        "sub_stream_url",
-        "onvif_url",
-        "snapshot_url",
-        "maintainer",
-        "grid",
-    ]
+    header = CAMERA_COLUMNS
     with path.open("w", newline="", encoding="utf-8") as handle:
         writer = csv.writer(handle, lineterminator="\n")
         writer.writerow(header)
