@@ -42,7 +42,7 @@ FILL = text(
         CASE WHEN g % :every = 0 THEN 'dispatched' ELSE 'resolved' END, g % :every = 0, 1,
         at, at, at, CASE WHEN g % :every = 0 THEN NULL ELSE at END,
         '[]', '[]', '{}', 0, 0
-    FROM generate_series(:first, :last) AS g,
+    FROM generate_series(CAST(:first AS bigint), CAST(:last AS bigint)) AS g,
         LATERAL (SELECT CASE WHEN g % 2 = 0 THEN 'G1' ELSE 'G2' END AS grid,
                         now() - make_interval(secs => :count - g) AS at) AS row
     """
@@ -131,7 +131,7 @@ def paced(
 def summary(name: str, latencies: list[float], failed: int) -> float:
     if not latencies:
         raise SystemExit(f"{name}: no answer of the expected status ({failed} others)")
-    p99 = latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))]
+    p99 = statistics.quantiles(latencies, n=100, method="inclusive")[98]
     print(
         f"{name}: {len(latencies):,} answered, {failed} failed; p50 "
         f"{statistics.median(latencies):.1f} ms, p99 {p99:.1f} ms, max {latencies[-1]:.1f} ms"

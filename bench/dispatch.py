@@ -147,8 +147,7 @@ def print_stages(stages: list, sent: dict[str, float], arrived: dict[str, float]
 
 
 def p99(values: list[float]) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))]
+    return statistics.quantiles(values, n=100, method="inclusive")[98]
 
 
 def main() -> None:
