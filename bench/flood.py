@@ -25,11 +25,12 @@ from paho.mqtt.enums import CallbackAPIVersion
 from sqlalchemy import Text, func, insert, select
 
 from gridhub.alerts.models import Delivery
-from gridhub.alerts.runner import AlertsService
+from gridhub.alerts.service import AlertsService
 from gridhub.config import load_settings
 from gridhub.db import make_engine, make_session_factory, transaction, upgrade
+from gridhub.events import AreaWarning
 from gridhub.geo.models import Member, MemberArea, Region
-from gridhub.ingest.events import AreaWarning
+from gridhub.mqtt.topics import Topics
 from tests.support import databases
 from tests.support.mosquitto import Mosquitto, mosquitto_binary
 
@@ -170,7 +171,7 @@ def main() -> None:
         expected = 2 * args.grids
         _process, report = listen(broker.port, "gridhub/v1/members/+/alerts", expected)
         settings = load_settings(database_url=url, mqtt_url=broker.url, data_dir=workdir)
-        service = AlertsService(settings, sessions)
+        service = AlertsService(settings, sessions, Topics(settings.mqtt.prefix))
         service.start()
         time.sleep(2)
         warning = AreaWarning(

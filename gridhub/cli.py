@@ -2,19 +2,23 @@
 
 import logging
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from gridhub.api.cli import tokens_app, users_app
 from gridhub.cameras.cli import cameras_app
-from gridhub.cli_context import CliContext, context
+from gridhub.cli_context import REFUSED_EXIT_CODE, CliContext, context, fail
 from gridhub.config import Settings
+from gridhub.db import transaction
 from gridhub.demo.cli import demo_command
 from gridhub.geo.cli import grids_app
 from gridhub.geo.members_cli import members_app
-from gridhub.hub import Hub
-from gridhub.ingest.cli import deadletters_app, drones_app, sensors_app
+from gridhub.ingest.cli import deadletters_app, sensors_app
+
+if TYPE_CHECKING:  # the hub loads every area (OpenCV, paho…): only ``serve`` needs it
+    from gridhub.events import EventSink
+    from gridhub.hub import Hub
 
 CHATTY_LOGGERS = ("amqtt", "transitions")
 """The embedded broker and its state machine log every connection and state change."""
@@ -30,6 +34,9 @@ app.add_typer(users_app, name="users")
 app.add_typer(tokens_app, name="tokens")
 app.add_typer(sensors_app, name="sensors")
 app.add_typer(deadletters_app, name="deadletters")
+drones_app = typer.Typer(
+    help="Drones: link DJI serial numbers to registered drones.", no_args_is_help=True
+)
 app.add_typer(drones_app, name="drones")
 app.command("demo")(demo_command)
 
@@ -42,7 +49,17 @@ def root(
         typer.Option("--config", envvar="GRIDHUB_CONFIG", help="A YAML or TOML settings file."),
     ] = None,
 ) -> None:
-    ctx.obj = CliContext(config_file=config)
+    ctx.obj = CliContext(config_file=config, sink_factory=alerts_sink)
+
+
+def alerts_sink(settings: Settings) -> "EventSink":
+    """What a command's events raise: alerts, found by the hub's dispatcher on its next poll."""
+    from gridhub.alerts.context import AlertContext
+    from gridhub.alerts.sink import AlertsSink
+    from gridhub.mqtt.topics import Topics
+
+    topics = Topics(settings.mqtt.prefix, settings.cameras.frigate.topic_prefix)
+    return AlertsSink(AlertContext(settings.alerts, settings.timezone, topics=topics))
 
 
 @app.command("validate-config")
@@ -70,7 +87,7 @@ def serve(
 
 
 def run_hub(
-    settings: Settings, host: str | None = None, port: int | None = None, hub: Hub | None = None
+    settings: Settings, host: str | None = None, port: int | None = None, hub: "Hub | None" = None
 ) -> None:
     """Serve the API over ``hub`` (default: one built from ``settings``) until interrupted."""
     import uvicorn
@@ -90,6 +107,25 @@ def run_hub(
         port=port or settings.api.port,
         log_level="info",
     )
+
+
+@drones_app.command("link")
+def drones_link(
+    ctx: typer.Context,
+    code: Annotated[str, typer.Argument(help="A drone feed's code in the cameras registry.")],
+    serial: Annotated[str, typer.Argument(help="The DJI device serial number (thing/product/SN).")],
+) -> None:
+    """Map DJI Cloud API telemetry of SERIAL onto the registered drone CODE."""
+    # Here, not in an area's CLI: ingest keeps the link, the cameras registry knows the drone.
+    from gridhub.cameras.registry import registered_drones
+    from gridhub.ingest.drones import DroneLinkError, link_serial
+
+    try:
+        with transaction(context(ctx).sessions) as session:
+            link_serial(session, code, serial, registered_drones)
+    except DroneLinkError as exc:
+        fail(str(exc), code=REFUSED_EXIT_CODE)
+    typer.echo(f"DJI serial {serial} now reports as drone {code}")
 
 
 def main() -> None:

@@ -1,5 +1,6 @@
 """What every CLI command shares: the settings and the store, opened on first use."""
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -8,7 +9,8 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from gridhub.config import ConfigError, Settings, load_settings
-from gridhub.hub import open_store
+from gridhub.db import open_store
+from gridhub.events import EventSink
 from gridhub.tables import TableImportError
 
 REFUSED_EXIT_CODE = 1
@@ -18,6 +20,9 @@ REFUSED_EXIT_CODE = 1
 @dataclass
 class CliContext:
     config_file: Path | None = None
+    sink_factory: Callable[[Settings], EventSink] | None = None
+    """Builds the sink for events a command causes (the root command passes the alerts'
+    sink in, so that no area's command imports another area)."""
     _settings: Settings | None = field(default=None, repr=False)
     _store: tuple[Engine, sessionmaker[Session]] | None = field(default=None, repr=False)
 
@@ -39,6 +44,9 @@ class CliContext:
     @property
     def sessions(self) -> sessionmaker[Session]:
         return self.store()[1]
+
+    def event_sink(self) -> EventSink | None:
+        return None if self.sink_factory is None else self.sink_factory(self.settings)
 
 
 def context(ctx: typer.Context) -> CliContext:

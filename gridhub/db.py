@@ -11,9 +11,11 @@ import orjson
 from alembic import command
 from alembic.config import Config as AlembicConfig
 from geoalchemy2 import load_spatialite
-from sqlalchemy import DateTime, Engine, MetaData, create_engine, event
+from sqlalchemy import BigInteger, DateTime, Engine, Integer, MetaData, create_engine, event
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
+
+from gridhub.config import Settings
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 
@@ -30,6 +32,10 @@ class Base(DeclarativeBase):
     """Declarative base of every area's tables."""
 
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+# SQLite only auto-increments INTEGER PRIMARY KEY; PostgreSQL gets a bigint.
+BigId = BigInteger().with_variant(Integer(), "sqlite")
 
 
 class UtcDateTime(TypeDecorator[datetime]):
@@ -118,6 +124,14 @@ def alembic_config(engine: Engine) -> AlembicConfig:
     config.set_main_option("script_location", str(MIGRATIONS_DIR))
     config.attributes["engine"] = engine
     return config
+
+
+def open_store(settings: Settings, migrate: bool = True) -> tuple[Engine, sessionmaker[Session]]:
+    """The engine and a session factory of the configured store, migrated unless asked not to."""
+    engine = make_engine(settings.database_url)
+    if migrate:
+        upgrade(engine)
+    return engine, make_session_factory(engine)
 
 
 def upgrade(engine: Engine) -> None:

@@ -1,4 +1,9 @@
-"""The hub: settings, store and the running services, built once and passed to every area."""
+"""The hub: settings, store and the running services, built once and passed to every area.
+
+This is where the areas are wired together: the alerts sink takes the events ingest and
+cameras publish, and ingest asks the cameras registry which drones exist. The areas
+themselves never import one another.
+"""
 
 import logging
 from dataclasses import dataclass, field
@@ -7,15 +12,17 @@ from typing import Any, Protocol
 from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session, sessionmaker
 
-from gridhub.alerts.runner import AlertsService
+from gridhub.alerts.context import AlertContext
+from gridhub.alerts.service import AlertsService
 from gridhub.cameras.frigate_listener import FrigateListener
-from gridhub.cameras.registry import drone_sink
+from gridhub.cameras.registry import drone_sink, registered_drones
 from gridhub.cameras.service import CamerasService
 from gridhub.config import Settings
-from gridhub.db import make_engine, make_session_factory, upgrade
+from gridhub.db import open_store
 from gridhub.geo.locator import GridLocator
-from gridhub.ingest.broker import EmbeddedBroker
 from gridhub.ingest.service import IngestService
+from gridhub.mqtt.broker import EmbeddedBroker
+from gridhub.mqtt.topics import Topics
 
 log = logging.getLogger(__name__)
 
@@ -38,11 +45,24 @@ class Hub:
     engine: Engine
     sessions: sessionmaker[Session]
     services: list[Service] = field(default_factory=list)
+    cameras: CamerasService | None = None
+    """The cameras service, for the API's pictures and PTZ (None: not running here)."""
     # The one point → grid index of the process; built lazily from the store on first use.
     locator: GridLocator = field(init=False)
+    topics: Topics = field(init=False)
+    alert_context: AlertContext = field(init=False)
+    """What alert actions need; the alerts service's own when it runs here (it wakes its
+    dispatcher), else one whose deliveries the dispatcher finds on its next poll."""
 
     def __post_init__(self) -> None:
         self.locator = GridLocator(self.sessions)
+        self.topics = Topics(self.settings.mqtt.prefix, self.settings.cameras.frigate.topic_prefix)
+        self.alert_context = AlertContext(
+            config=self.settings.alerts,
+            timezone=self.settings.timezone,
+            locator=self.locator,
+            topics=self.topics,
+        )
 
     def start(self) -> None:
         for service in self.services:
@@ -74,40 +94,40 @@ def _store_health(engine: Engine) -> dict[str, Any]:
     return {"ok": True, "backend": engine.dialect.name}
 
 
-def open_store(settings: Settings, migrate: bool = True) -> tuple[Engine, sessionmaker[Session]]:
-    engine = make_engine(settings.database_url)
-    if migrate:
-        upgrade(engine)
-    return engine, make_session_factory(engine)
-
-
 def build_hub(settings: Settings) -> Hub:
-    """A hub with its store migrated; services are added by the areas that run them."""
+    """A hub with its store migrated and every service added, in the order they start."""
     engine, sessions = open_store(settings)
     hub = Hub(settings=settings, engine=engine, sessions=sessions)
     mqtt_url = settings.mqtt_url
-    if settings.uses_embedded_broker:
+    embedded = settings.uses_embedded_broker
+    if embedded:
         broker = EmbeddedBroker(settings.mqtt.embedded_host, settings.mqtt.embedded_port)
         hub.services.append(broker)  # first: every MQTT client below connects to it
         mqtt_url = broker.url
-    # Alerts before ingest: ingest hands its events to ``alerts.sink``, which must be
+    # Alerts before ingest and cameras: their events go to ``alerts.sink``, which must be
     # dispatching before the first message arrives.
-    alerts = AlertsService(settings, sessions, hub.locator, embedded=settings.uses_embedded_broker)
+    alerts = AlertsService(
+        settings, sessions, hub.topics, hub.locator, mqtt_url=mqtt_url, embedded=embedded
+    )
+    hub.alert_context = alerts.context
     hub.services.append(alerts)
     hub.services.append(
         IngestService(
             settings,
             sessions,
+            hub.topics,
             hub.locator,
+            registered_drones,
             [alerts.sink, drone_sink],
             mqtt_url=mqtt_url,
-            embedded=settings.uses_embedded_broker,
+            embedded=embedded,
         )
     )
     frigate = None
     if settings.cameras.frigate.enabled:
         frigate = FrigateListener(
-            settings, sessions, mqtt_url, alerts.context, embedded=settings.uses_embedded_broker
+            settings, sessions, mqtt_url, hub.topics, alerts.sink, embedded=embedded
         )
-    hub.services.append(CamerasService(settings, sessions, alerts.context, frigate))
+    hub.cameras = CamerasService(settings, sessions, alerts.sink, frigate)
+    hub.services.append(hub.cameras)
     return hub

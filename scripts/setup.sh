@@ -6,6 +6,7 @@
 #   scripts/setup.sh test     ... then run the test suite (extra arguments go to pytest)
 #
 # Environment: PYTHON (default python3, >= 3.11), GRIDHUB_SKIP_APT=1 to skip apt-get,
+# GRIDHUB_TEST_WORKERS (pytest-xdist processes, default 4),
 # GRIDHUB_TEST_POSTGRES (an admin URL for the test databases; found or made when unset).
 set -euo pipefail
 
@@ -99,6 +100,7 @@ case "${1:-setup}" in
     demo) shift; setup; exec "$VENV/bin/gridhub" demo "$@" ;;
     test)
         shift; setup; postgres_test_url
-        exec "$VENV/bin/python" -m pytest "$@" ;;
+        # The tests mostly wait on real services: four workers share two cores well.
+        exec "$VENV/bin/python" -m pytest -n "${GRIDHUB_TEST_WORKERS:-4}" "$@" ;;
     *) echo "usage: $0 [setup|demo|test [PYTEST ARGS]]" >&2; exit 2 ;;
 esac

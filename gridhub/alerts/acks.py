@@ -13,12 +13,11 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from gridhub.alerts.context import AlertContext
 from gridhub.alerts.lifecycle import IllegalTransition
-from gridhub.alerts.service import NotARecipient, UnknownAlert, device_ack
+from gridhub.alerts.raising import NotARecipient, UnknownAlert, device_ack
 from gridhub.db import transaction, utcnow
-from gridhub.ingest.deadletters import DeadLetterRow, store_dead_letters
-from gridhub.ingest.payloads import Inbound, describe
-from gridhub.ingest.pipeline import Received
-from gridhub.ingest.topics import Kind
+from gridhub.mqtt.deadletters import DeadLetterRow, store_dead_letters
+from gridhub.mqtt.inbound import Inbound, Received, describe
+from gridhub.mqtt.topics import Kind
 
 log = logging.getLogger(__name__)
 

@@ -8,7 +8,7 @@ from sqlalchemy.orm import Session
 
 from gridhub.alerts.routing import Locator
 from gridhub.config.alerts import AlertsConfig
-from gridhub.ingest.topics import Kind, Topics
+from gridhub.mqtt.topics import Kind, Topics
 
 _WAKE = "gridhub.alerts.wake"
 _LISTENING = "gridhub.alerts.listening"

@@ -12,7 +12,6 @@ from sqlalchemy import JSON, insert
 from sqlalchemy.orm import Session
 
 from gridhub.alerts.context import AlertContext
-from gridhub.alerts.lifecycle import severity_rank
 from gridhub.alerts.live import publish_live
 from gridhub.alerts.messages import (
     alert_brief,
@@ -23,6 +22,7 @@ from gridhub.alerts.messages import (
 )
 from gridhub.alerts.models import Alert, AlertEvent, Delivery
 from gridhub.alerts.routing import Recipient
+from gridhub.severity import severity_rank
 
 COPY_ABOVE = 50
 """Below this many rows a plain executemany is as quick as COPY."""

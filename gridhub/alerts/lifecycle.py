@@ -13,8 +13,6 @@ STATES = (NEW, DISPATCHED, ACKNOWLEDGED, IN_PROGRESS, RESOLVED, CANCELLED)
 OPEN_STATES = frozenset({NEW, DISPATCHED, ACKNOWLEDGED, IN_PROGRESS})
 CLOSED_STATES = frozenset({RESOLVED, CANCELLED})
 
-SEVERITIES = ("blue", "yellow", "orange", "red")
-
 # action -> (states it may start from, state it leads to)
 TRANSITIONS: Final[dict[str, tuple[frozenset[str], str]]] = {
     "dispatch": (frozenset({NEW}), DISPATCHED),
@@ -46,15 +44,3 @@ def next_state(state: str, action: str) -> str:
     if state not in sources:
         raise IllegalTransition(action, state)
     return target
-
-
-def is_open(state: str) -> bool:
-    return state in OPEN_STATES
-
-
-def severity_rank(severity: str) -> int:
-    """0 for blue … 3 for red; ValueError for anything else."""
-    try:
-        return SEVERITIES.index(severity)
-    except ValueError:
-        raise ValueError(f"unknown severity {severity!r}; use {', '.join(SEVERITIES)}") from None

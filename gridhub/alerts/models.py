@@ -5,7 +5,6 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
-    BigInteger,
     Boolean,
     Float,
     ForeignKey,
@@ -17,10 +16,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from gridhub.db import Base, UtcDateTime, utcnow
+from gridhub.db import Base, BigId, UtcDateTime, utcnow
 
-# Integer on SQLite so the key is the rowid; BIGINT on PostgreSQL for long-lived tables.
-BigId = BigInteger().with_variant(Integer, "sqlite")
 OPEN = text("is_open")
 
 

@@ -6,10 +6,11 @@ from datetime import datetime
 from sqlalchemy import ColumnElement, and_, exists, false, func, or_, select, true
 from sqlalchemy.orm import Session, selectinload
 
-from gridhub.alerts.lifecycle import STATES, severity_rank
+from gridhub.alerts.lifecycle import STATES
 from gridhub.alerts.models import Alert, AlertGrid, Delivery
 from gridhub.api.models import User
 from gridhub.geo.models import Region
+from gridhub.severity import severity_rank
 
 STATUS_FILTERS = ("open", "closed", *STATES)
 

@@ -1,11 +1,11 @@
 """API shapes of alerts: what the routes accept and return."""
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-Severity = Literal["blue", "yellow", "orange", "red"]
+from gridhub.severity import Severity
 
 
 class _Out(BaseModel):

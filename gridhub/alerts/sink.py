@@ -1,7 +1,7 @@
-"""The alerts sink for ingest's domain events, run inside ingest's batch transaction.
+"""The alerts sink for the areas' events, run inside the transaction that caused them.
 
-It writes alerts and their due deliveries there, so nothing is acknowledged to the broker
-before the alert exists; the dispatcher sends after the commit, woken at once.
+It writes alerts, their due deliveries and live events there, so nothing is acknowledged to
+the broker before the alert exists; the dispatcher sends after the commit, woken at once.
 """
 
 import logging
@@ -13,15 +13,17 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from gridhub.alerts.context import AlertContext
-from gridhub.alerts.live import CHECKINS, publish_live
+from gridhub.alerts.live import CAMERA_STATUS, CHECKINS, publish_live
+from gridhub.alerts.raising import clear_alerts, raise_alert
 from gridhub.alerts.routing import common_path, place_of
 from gridhub.alerts.rules import events as rules
 from gridhub.alerts.rules.patrol import watch_checkins
-from gridhub.alerts.service import clear_alerts, raise_alert
 from gridhub.db import utcnow
-from gridhub.ingest.events import (
+from gridhub.events import (
     AreaWarning,
+    CameraStatusChanged,
     CheckinStored,
+    DetectionSeen,
     DomainEvent,
     SensorCleared,
     SensorWarning,
@@ -72,6 +74,33 @@ class AlertsSink:
                     else "back to normal",
                     ctx=self.ctx,
                 )
+            elif isinstance(event, CameraStatusChanged):
+                self._camera_status(session, event)
+            elif isinstance(event, DetectionSeen):
+                raise_alert(session, rules.detection(event), event.ts, self.ctx)
+
+    def _camera_status(self, session: Session, event: CameraStatusChanged) -> None:
+        """On the live map at once; an outage alerts, a recovery clears what it left."""
+        publish_live(
+            session,
+            CAMERA_STATUS,
+            event.grid_path or "/",
+            {
+                "code": event.camera,
+                "name": event.name,
+                "grid": event.grid,
+                "status": event.after,
+                "before": event.before,
+                "reason": event.reason,
+            },
+            event.ts,
+        )
+        for kind in rules.camera_recovered(event):
+            note = f"now {event.after}"
+            clear_alerts(session, "camera", event.camera, kind, event.ts, note=note, ctx=self.ctx)
+        spec = rules.camera_status(event)
+        if spec is not None:
+            raise_alert(session, spec, event.ts, self.ctx)
 
     def _watch(self, session: Session, checkins: list[CheckinStored], now: datetime) -> None:
         """Patrol watch rows, written at most every WATCH_EVERY_S per grid and worker: at

@@ -16,7 +16,7 @@ from gridhub.alerts.deliveries import notify_members, publish_change, record_eve
 from gridhub.alerts.escalation import Policy, on_timeout
 from gridhub.alerts.messages import snapshot
 from gridhub.alerts.models import Alert, AlertTimer
-from gridhub.alerts.service import SYSTEM, everyone_for, named
+from gridhub.alerts.raising import SYSTEM, everyone_for, named
 from gridhub.db import is_sqlite
 
 

@@ -7,10 +7,7 @@ from typing import Annotated
 
 import typer
 
-from gridhub.cameras.device import DeviceError
-from gridhub.cameras.devices import read_device, register_device
 from gridhub.cameras.discovery import MULTICAST, probe
-from gridhub.cameras.probe import ProbeResult, probe_pool
 from gridhub.cameras.registry import (
     CameraImportError,
     CameraRecord,
@@ -18,8 +15,6 @@ from gridhub.cameras.registry import (
     read_records,
 )
 from gridhub.cameras.secrets import CredentialBox
-from gridhub.cameras.service import probe_all
-from gridhub.cameras.status import alert_on_change
 from gridhub.cli_context import REFUSED_EXIT_CODE, context, fail, refuse
 from gridhub.db import transaction
 from gridhub.geo.locator import GridLocator
@@ -78,6 +73,10 @@ def add_command(
     maintainer: Annotated[str | None, typer.Option(help="Member code who maintains it.")] = None,
 ) -> None:
     """Read device information, profiles and stream/snapshot URIs into the registry."""
+    # ONVIF (zeep, aiohttp) and OpenCV load only for the commands that use them.
+    from gridhub.cameras.onvif_cameras import read_device, register_device
+    from gridhub.cameras.onvif_client import DeviceError
+
     password = sys.stdin.readline().rstrip("\r\n")
     cli = context(ctx)
     try:
@@ -108,6 +107,9 @@ def add_command(
 @cameras_app.command("probe")
 def probe_command(ctx: typer.Context) -> None:
     """Probe every registered stream once, with progress; record states and alerts."""
+    from gridhub.cameras.probe import ProbeResult, probe_pool
+    from gridhub.cameras.service import probe_all
+
     cli = context(ctx)
     settings = cli.settings
     pool = probe_pool(settings.cameras)
@@ -124,7 +126,7 @@ def probe_command(ctx: typer.Context) -> None:
             cli.sessions,
             settings,
             pool,
-            alerter=alert_on_change(settings.cameras),
+            sink=cli.event_sink(),
             on_result=progress,
         )
     finally:

@@ -1,14 +1,14 @@
-"""Frigate detections → alerts in the detecting camera's grid, one alert per Frigate event.
+"""Frigate detections → ``DetectionSeen`` events in the detecting camera's grid.
 
 Reads ``{prefix}/events`` (per tracked object) and ``{prefix}/reviews`` (per incident,
-Frigate 0.14+). Frigate sends ``new``, many ``update`` and an ``end`` per id: all merge
-into one alert, since the alert's source is the Frigate id.
+Frigate 0.14+). Frigate sends ``new``, many ``update`` and an ``end`` per id: each is an
+event of the same incident, which the alerts sink merges into one alert.
 """
 
 import logging
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any, Literal
+from typing import Literal
 
 import orjson
 from geoalchemy2.shape import to_shape
@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from gridhub.cameras.registry import get_camera
 from gridhub.config.cameras import FrigateConfig
+from gridhub.events import DetectionSeen, EventSink
 
 log = logging.getLogger(__name__)
 
@@ -78,7 +79,9 @@ class Detection:
 
 @dataclass(frozen=True, slots=True)
 class Outcome:
-    alert_id: int | None
+    """The event a message made (None if unwanted), and why."""
+
+    event: DetectionSeen | None
     reason: str
 
 
@@ -127,11 +130,9 @@ def handle(
     payload: bytes,
     config: FrigateConfig,
     now: datetime,
-    ctx: Any = None,
+    sink: EventSink | None = None,
 ) -> Outcome:
-    """Open or update the alert for one Frigate message; the caller commits."""
-    from gridhub.alerts.service import AlertSpec, raise_alert
-
+    """The event of one Frigate message, handed to ``sink``; the caller commits."""
     detection = parse(topic_kind, payload)
     refusal = wanted(detection, config)
     if refusal is not None:
@@ -142,21 +143,20 @@ def handle(
         log.warning("Frigate camera %r is not registered (as %r)", detection.camera, code)
         return Outcome(None, f"Frigate camera {detection.camera!r} is not registered")
     point = to_shape(camera.geom) if camera.geom is not None else None
-    labels = ", ".join(label for label in detection.labels if label in config.labels)
-    where = f" in {', '.join(detection.zones)}" if detection.zones else ""
-    spec = AlertSpec(
-        source_type="analytics",
-        source_id=f"frigate:{detection.frigate_id}",
-        kind="frigate_detection",
+    event = DetectionSeen(
+        incident=detection.frigate_id,
+        camera=camera.code,
+        camera_name=camera.name,
+        labels=tuple(label for label in detection.labels if label in config.labels),
+        zones=detection.zones,
         severity=config.severity,
-        title=f"{labels} seen by {camera.name}{where}",
-        detail=f"Frigate {topic_kind} {detection.frigate_id} ({detection.update})",
         lon=point.x if point is not None else None,
         lat=point.y if point is not None else None,
-        grids=(camera.grid.code,) if camera.grid else (),
-        value=detection.score,
+        grid=camera.grid.code if camera.grid else None,
+        ts=now,
+        detail=f"Frigate {topic_kind} {detection.frigate_id} ({detection.update})",
+        score=detection.score,
     )
-    alert = (
-        raise_alert(session, spec, now, ctx) if ctx is not None else raise_alert(session, spec, now)
-    )
-    return Outcome(alert.id, "alerted")
+    if sink is not None:
+        sink(session, [event])
+    return Outcome(event, "alerted")

@@ -1,37 +1,41 @@
-"""Frigate's MQTT topics → ``frigate.handle``, one transaction per message, acked after commit."""
+"""Frigate's MQTT topics → ``frigate.handle`` → the event sink, one transaction per message,
+acknowledged after the commit."""
 
 import logging
 import queue
 import threading
-from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
 
 from gridhub.cameras.frigate import handle
 from gridhub.config import Settings
 from gridhub.db import transaction, utcnow
-from gridhub.ingest.client import BrokerAddress, MqttClient
-from gridhub.ingest.pipeline import Received
+from gridhub.events import EventSink
+from gridhub.mqtt.client import BrokerAddress, MqttClient
+from gridhub.mqtt.inbound import Received
+from gridhub.mqtt.topics import Kind, Topics
 
 log = logging.getLogger(__name__)
 POLL_S = 0.5
+TOPIC_KINDS = {Kind.FRIGATE_EVENTS: "events", Kind.FRIGATE_REVIEWS: "reviews"}
 
 
 class FrigateListener:
-    """Subscribes to ``{prefix}/events`` and ``{prefix}/reviews`` on the hub's broker."""
+    """Subscribes to Frigate's ``{prefix}/events`` and ``{prefix}/reviews`` on the hub's broker."""
 
     def __init__(
         self,
         settings: Settings,
         sessions: sessionmaker[Session],
         mqtt_url: str,
-        alert_context: Any = None,
+        topics: Topics,
+        sink: EventSink | None = None,
         embedded: bool = False,
     ) -> None:
         self.config = settings.cameras.frigate
         self.sessions = sessions
-        self.alert_context = alert_context
-        prefix = self.config.topic_prefix.strip("/")
+        self.topics = topics
+        self.sink = sink
         mqtt_config = settings.mqtt.model_copy(
             update={"client_id": f"{settings.mqtt.client_id}-frigate"[:64]}
         )
@@ -39,7 +43,7 @@ class FrigateListener:
         self.client = MqttClient(
             mqtt_config,
             BrokerAddress.parse(mqtt_url, mqtt_config),
-            [f"{prefix}/events", f"{prefix}/reviews"],
+            topics.subscriptions(TOPIC_KINDS),
             self._inbox.put,
             protocol="3.1.1" if embedded else None,
         )
@@ -65,12 +69,13 @@ class FrigateListener:
                 received = self._inbox.get(timeout=POLL_S)
             except queue.Empty:
                 continue
-            kind = received.topic.rsplit("/", 1)[-1]
+            topic = self.topics.parse(received.topic)
+            kind = TOPIC_KINDS.get(topic.kind) if topic else None
             try:
+                if kind is None:
+                    raise ValueError(f"not a Frigate topic: {received.topic}")
                 with transaction(self.sessions) as session:
-                    handle(
-                        session, kind, received.payload, self.config, utcnow(), self.alert_context
-                    )
+                    handle(session, kind, received.payload, self.config, utcnow(), self.sink)
                 self.handled += 1
             except ValueError as exc:  # malformed: logged and dropped, never retried forever
                 self.rejected += 1

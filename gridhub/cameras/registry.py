@@ -13,8 +13,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload
 
 from gridhub.cameras.models import KINDS, Camera
+from gridhub.events import DomainEvent, DroneMoved
 from gridhub.geo.models import Member, Region
-from gridhub.ingest.events import DomainEvent, DroneMoved
 from gridhub.tables import RawRow, RowError, TableImportError, TableKind, read_table
 
 COLUMNS = (
@@ -221,6 +221,12 @@ def move_feed(
     if not camera.grid_override:
         region = _grids_by_code(session, {grid}).get(grid) if grid else None
         camera.grid_id = region.id if region else None
+
+
+def registered_drones(session: Session, codes: Iterable[str]) -> set[str]:
+    """Those of ``codes`` that are drone feeds in the registry (ingest's ``DroneRegistry``)."""
+    query = select(Camera.code).where(Camera.code.in_(set(codes)), Camera.kind == "drone")
+    return set(session.scalars(query))
 
 
 def drone_sink(session: Session, events: Sequence[DomainEvent]) -> None:

@@ -7,26 +7,23 @@ the ingest loop or holds it up.
 import logging
 import threading
 import time
+from collections.abc import Callable
 from concurrent.futures import Executor
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from gridhub.cameras.frigate_listener import FrigateListener
 from gridhub.cameras.live import LiveViews
 from gridhub.cameras.models import Camera
 from gridhub.cameras.probe import ProbeResult, probe_pool, run_round
 from gridhub.cameras.secrets import CredentialBox
 from gridhub.cameras.snapshots import SnapshotCache, Source
-from gridhub.cameras.status import (
-    Alerter,
-    StatusChange,
-    alert_on_change,
-    apply_results,
-    probe_targets,
-)
+from gridhub.cameras.status import StatusChange, apply_results, probe_targets
 from gridhub.config import Settings
 from gridhub.db import transaction, utcnow
+from gridhub.events import EventSink
 
 log = logging.getLogger(__name__)
 
@@ -36,16 +33,16 @@ def probe_all(
     settings: Settings,
     pool: Executor,
     now: datetime | None = None,
-    alerter: Alerter | None = None,
-    on_result: Any = None,
+    sink: EventSink | None = None,
+    on_result: Callable[[ProbeResult], None] | None = None,
 ) -> tuple[list[ProbeResult], list[StatusChange]]:
-    """One round over every registered stream; results recorded, alerts raised or cleared."""
+    """One round over every registered stream; results recorded, each change an event."""
     config = settings.cameras
     with sessions() as session:
         targets = probe_targets(session)
     results = run_round(targets, config, pool, on_result)
     with transaction(sessions) as session:
-        changes = apply_results(session, results, config, now or utcnow(), alerter)
+        changes = apply_results(session, results, config, now or utcnow(), sink)
     return results, changes
 
 
@@ -58,17 +55,17 @@ class CamerasService:
         self,
         settings: Settings,
         sessions: sessionmaker[Session],
-        alert_context: Any = None,
-        frigate: Any = None,
+        sink: EventSink | None = None,
+        frigate: FrigateListener | None = None,
     ) -> None:
-        """``alert_context``: the alerts service's context; ``frigate``: a FrigateListener."""
+        """``sink`` takes the status changes (the alerts sink)."""
         self.settings = settings
         self.sessions = sessions
         self.box = CredentialBox(settings.secret())
         self.snapshots = SnapshotCache(settings.cameras)
         self.live = LiveViews(settings.cameras)
         self.frigate = frigate
-        self._alerter = alert_on_change(settings.cameras, alert_context)
+        self.sink = sink
         self._pool: Executor | None = None
         self._thread: threading.Thread | None = None
         self._stop = threading.Event()
@@ -126,7 +123,7 @@ class CamerasService:
                     self._stop.wait(interval)
                     continue
                 results, changes = probe_all(
-                    self.sessions, self.settings, self._pool, alerter=self._alerter
+                    self.sessions, self.settings, self._pool, sink=self.sink
                 )
                 self._last = {
                     "last_round_at": utcnow().isoformat(),

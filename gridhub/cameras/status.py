@@ -1,21 +1,21 @@
-"""Probe results → camera status with hysteresis, status history, and alerts on changes."""
+"""Probe results → camera status with hysteresis, status history, and an event per change."""
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
 from geoalchemy2.shape import to_shape
 from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload
 
-from gridhub.alerts.live import CAMERA_STATUS, publish_live
 from gridhub.cameras.models import Camera, CameraStatusChange
 from gridhub.cameras.probe import ProbeResult, ProbeTarget, next_status
 from gridhub.config.cameras import CamerasConfig
+from gridhub.events import CameraStatusChanged, EventSink
+from gridhub.severity import Severity
 
-ALERT_KINDS = {"offline": "camera_offline", "degraded": "camera_degraded"}
-SEVERITY = {"offline": "yellow", "degraded": "blue"}
+SEVERITY: dict[str, Severity] = {"offline": "yellow", "degraded": "blue"}
+"""How bad an outage is: a camera that shows nothing is worse than a poor picture."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,16 +37,17 @@ def apply_results(
     results: Sequence[ProbeResult],
     config: CamerasConfig,
     now: datetime,
-    alerter: "Alerter | None" = None,
+    sink: EventSink | None = None,
 ) -> list[StatusChange]:
     """Record a round's results; a status changes after ``config.hysteresis`` equal results.
 
-    Each change adds a history row and, with an alerter, opens or clears the camera's alert.
-    The caller commits.
+    Each change adds a history row and a ``CameraStatusChanged`` event for ``sink`` (the
+    alerts sink opens or clears the camera's alert). The caller commits.
     """
     by_code = {r.code: r for r in results}
     query = select(Camera).options(joinedload(Camera.grid)).where(Camera.code.in_(by_code))
     changes = []
+    events: list[CameraStatusChanged] = []
     for camera in session.scalars(query):
         result = by_code[camera.code]
         camera.last_probe_at = now
@@ -71,60 +72,30 @@ def apply_results(
                 camera_id=camera.id, status=step.status, reason=result.reason, at=now
             )
         )
-        publish_live(
-            session,
-            CAMERA_STATUS,
-            camera.grid.path if camera.grid else "/",
-            {
-                "code": camera.code,
-                "name": camera.name,
-                "grid": camera.grid.code if camera.grid else None,
-                "status": change.after,
-                "before": change.before,
-                "reason": change.reason,
-            },
-            now,
-        )
-        if alerter is not None:
-            alerter(session, camera, change, now)
+        events.append(_event(camera, change, config, now))
         changes.append(change)
     session.flush()
+    if sink is not None and events:
+        sink(session, events)
     return changes
 
 
-Alerter = Callable[[Session, Camera, StatusChange, datetime], None]
-
-
-def alert_on_change(config: CamerasConfig, ctx: Any = None) -> Alerter:
-    """Open an alert when a camera goes offline (or degraded), clear it when it recovers.
-
-    The alert goes to the camera's maintainer, else to the members of its grid. ``ctx`` is
-    the alerts service's AlertContext (it wakes the dispatcher); None works without it.
-    """
-    from gridhub.alerts.service import AlertSpec, clear_alerts, raise_alert
-
-    def alerter(session: Session, camera: Camera, change: StatusChange, now: datetime) -> None:
-        for status, kind in ALERT_KINDS.items():
-            if change.before == status and change.after != status:
-                note = f"now {change.after}"
-                clear_alerts(session, "camera", camera.code, kind, now, note=note, ctx=ctx)
-        if change.after not in ALERT_KINDS or (
-            change.after == "degraded" and not config.alert_on_degraded
-        ):
-            return
-        point = to_shape(camera.geom) if camera.geom is not None else None
-        spec = AlertSpec(
-            source_type="camera",
-            source_id=camera.code,
-            kind=ALERT_KINDS[change.after],
-            severity=SEVERITY[change.after],
-            title=f"camera {camera.name} ({camera.code}) is {change.after}",
-            detail=change.reason,
-            lon=point.x if point is not None else None,
-            lat=point.y if point is not None else None,
-            grids=(camera.grid.code,) if camera.grid else (),
-            assignee=camera.maintainer,
-        )
-        raise_alert(session, spec, now, ctx)
-
-    return alerter
+def _event(
+    camera: Camera, change: StatusChange, config: CamerasConfig, now: datetime
+) -> CameraStatusChanged:
+    point = to_shape(camera.geom) if camera.geom is not None else None
+    alerts = change.after == "offline" or (change.after == "degraded" and config.alert_on_degraded)
+    return CameraStatusChanged(
+        camera=camera.code,
+        name=camera.name,
+        before=change.before,
+        after=change.after,
+        reason=change.reason,
+        lon=point.x if point is not None else None,
+        lat=point.y if point is not None else None,
+        grid=camera.grid.code if camera.grid else None,
+        grid_path=camera.grid.path if camera.grid else None,
+        maintainer=camera.maintainer,
+        severity=SEVERITY[change.after] if alerts else None,
+        ts=now,
+    )

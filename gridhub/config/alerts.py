@@ -3,8 +3,8 @@
 from pydantic import Field, HttpUrl, SecretStr, field_validator
 
 from gridhub.config.sections import Section
+from gridhub.severity import SEVERITIES, Severity
 
-SEVERITIES = ("blue", "yellow", "orange", "red")
 ESCALATION_ROLES = ("grid_worker", "grid_leader", "village_cadre", "town_operator")
 
 
@@ -43,14 +43,7 @@ def _default_policies() -> dict[str, EscalationPolicy]:
 class WebhookConfig(Section):
     url: HttpUrl
     secret: SecretStr = Field(description="Key of the X-Gridhub-Signature HMAC-SHA256.")
-    min_severity: str = "blue"
-
-    @field_validator("min_severity")
-    @classmethod
-    def _severity(cls, value: str) -> str:
-        if value not in SEVERITIES:
-            raise ValueError(f"must be one of {', '.join(SEVERITIES)}")
-        return value
+    min_severity: Severity = "blue"
 
 
 class DeliveryConfig(Section):

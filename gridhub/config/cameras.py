@@ -3,6 +3,7 @@
 from pydantic import Field
 
 from gridhub.config.sections import Section
+from gridhub.severity import Severity
 
 
 class FrigateConfig(Section):
@@ -18,7 +19,7 @@ class FrigateConfig(Section):
     night_start_hour: int = Field(19, ge=0, le=23, description="Local hour night begins.")
     night_end_hour: int = Field(6, ge=0, le=23, description="Local hour night ends.")
     utc_offset_hours: int = Field(8, ge=-12, le=14, description="Local time zone (China: +8).")
-    severity: str = Field("orange", pattern="^(blue|yellow|orange|red)$")
+    severity: Severity = "orange"
     camera_map: dict[str, str] = Field(
         default_factory=dict,
         description="Frigate camera name → registered camera code; unmapped names are used as is.",

@@ -7,7 +7,6 @@ import typer
 from gridhub.cli_context import context
 from gridhub.db import transaction
 from gridhub.demo.loader import ADMIN, RIVER_FILE, load_demo, reset_admin
-from gridhub.hub import build_hub
 
 
 def demo_command(
@@ -20,7 +19,9 @@ def demo_command(
 ) -> None:
     """Load the demo town (柳湾镇: 60 grids, ~150 members, cameras, sensors), print a new admin
     password and serve the hub."""
+    # The hub loads every area (OpenCV, paho, apprise): only here, not for every command.
     from gridhub.cli import run_hub
+    from gridhub.hub import build_hub
 
     settings = context(ctx).settings
     if not settings.dashboard.overlays:  # show the demo's river on the map

@@ -6,7 +6,7 @@ import threading
 import time
 from collections.abc import Callable
 
-from gridhub.ingest.pipeline import Received
+from gridhub.mqtt.inbound import Received
 
 log = logging.getLogger(__name__)
 

@@ -10,8 +10,8 @@ from sqlalchemy import func, select
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
+from gridhub.events import CheckinStored, SosRaised
 from gridhub.geo.models import PATH_SEPARATOR, Member, Region
-from gridhub.ingest.events import CheckinStored, SosRaised
 from gridhub.ingest.models import Checkin, WorkerStatus
 from gridhub.ingest.payloads import CheckinPayload
 from gridhub.ingest.pipeline import BatchContext, Item

@@ -1,4 +1,4 @@
-"""``gridhub sensors import|list``, ``gridhub deadletters list``, ``gridhub drones link``."""
+"""``gridhub sensors import|list``, ``gridhub deadletters list``."""
 
 from datetime import UTC, datetime
 from pathlib import Path
@@ -6,19 +6,15 @@ from typing import Annotated
 
 import typer
 
-from gridhub.cli_context import REFUSED_EXIT_CODE, context, fail, refuse
+from gridhub.cli_context import context, refuse
 from gridhub.db import transaction
 from gridhub.geo.locator import GridLocator
-from gridhub.ingest.deadletters import list_dead_letters
-from gridhub.ingest.drones import DroneLinkError, link_serial
 from gridhub.ingest.registry import SensorImportError, import_sensors
 from gridhub.ingest.sensors import list_sensors
+from gridhub.mqtt.deadletters import list_dead_letters
 
 sensors_app = typer.Typer(
     help="Sensors: the registry of gauges and detectors.", no_args_is_help=True
-)
-drones_app = typer.Typer(
-    help="Drones: link DJI serial numbers to registered drones.", no_args_is_help=True
 )
 deadletters_app = typer.Typer(
     help="Dead letters: MQTT messages that could not be used.", no_args_is_help=True
@@ -82,18 +78,3 @@ def list_dead_letters_command(
         excerpt = row.payload_excerpt.replace("\n", " ")[:80]
         typer.echo(f"{row.received_at.isoformat()}\t{row.topic}\t{row.reason}\t{excerpt}")
     typer.echo(f"{len(rows)} of {total} dead letter(s)", err=True)
-
-
-@drones_app.command("link")
-def link_command(
-    ctx: typer.Context,
-    code: Annotated[str, typer.Argument(help="A drone feed's code in the cameras registry.")],
-    serial: Annotated[str, typer.Argument(help="The DJI device serial number (thing/product/SN).")],
-) -> None:
-    """Map DJI Cloud API telemetry of SERIAL onto the registered drone CODE."""
-    try:
-        with transaction(context(ctx).sessions) as session:
-            link_serial(session, code, serial)
-    except DroneLinkError as exc:
-        fail(str(exc), code=REFUSED_EXIT_CODE)
-    typer.echo(f"DJI serial {serial} now reports as drone {code}")

@@ -1,37 +1,35 @@
 """Drones: each telemetry message extends the track; the newest by timestamp is the position.
 
 Only drones in the cameras registry (feeds of kind ``drone``, by code) are accepted; anything
-else is an unknown sender and becomes a dead letter. DJI Cloud API's ``thing/product/{sn}/osd``
-is mapped onto a registered drone by the serial number linked to it (``link_serial``), or onto
-the drone whose code is the serial number itself.
+else is an unknown sender and becomes a dead letter. The registry is asked through a
+``DroneRegistry`` the hub passes in: ingest does not read the cameras area's tables.
+DJI Cloud API's ``thing/product/{sn}/osd`` is mapped onto a registered drone by the serial
+number linked to it (``link_serial``), or onto the drone whose code is the serial number.
 """
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
-from gridhub.cameras.models import Camera
-from gridhub.ingest.events import DroneMoved
+from gridhub.events import DroneMoved
 from gridhub.ingest.models import Drone, DronePosition
 from gridhub.ingest.pipeline import BatchContext, Item
 
 DJI_TOPIC_START = "thing/product/"
 
 
+DroneRegistry = Callable[[Session, Iterable[str]], set[str]]
+"""Those of the given codes that are registered drone feeds."""
+
+
 class DroneLinkError(ValueError):
     """A serial number could not be linked; the message says why."""
 
 
-def registered_drones(session: Session, codes: Iterable[str]) -> set[str]:
-    """Those of ``codes`` that are drone feeds in the cameras registry."""
-    query = select(Camera.code).where(Camera.code.in_(set(codes)), Camera.kind == "drone")
-    return set(session.scalars(query))
-
-
-def link_serial(session: Session, code: str, serial: str) -> Drone:
+def link_serial(session: Session, code: str, serial: str, registry: DroneRegistry) -> Drone:
     """Map DJI telemetry of ``serial`` onto the registered drone ``code`` (replacing any link)."""
-    if not registered_drones(session, [code]):
+    if not registry(session, [code]):
         raise DroneLinkError(f"no drone {code!r} in the cameras registry (kind drone)")
     other = session.scalar(select(Drone).where(Drone.serial_number == serial, Drone.code != code))
     if other is not None:
@@ -56,9 +54,19 @@ def resolve_dji_senders(session: Session, items: Sequence[Item]) -> None:
         item.sender = codes.get(item.sender, item.sender)
 
 
-def store_telemetry(ctx: BatchContext, items: list[Item]) -> list[Item]:
+class TelemetryStore:
     """Store positions of registered drones, move each to its newest position."""
-    known = registered_drones(ctx.session, {item.sender for item in items})
+
+    def __init__(self, registry: DroneRegistry) -> None:
+        self.registry = registry
+
+    def __call__(self, ctx: BatchContext, items: list[Item]) -> list[Item]:
+        return _store_telemetry(
+            ctx, items, self.registry(ctx.session, {i.sender or "" for i in items})
+        )
+
+
+def _store_telemetry(ctx: BatchContext, items: list[Item], known: set[str]) -> list[Item]:
     accepted = []
     for item in items:
         if item.sender in known:

@@ -10,7 +10,6 @@ from typing import Any
 from geoalchemy2 import Geometry, WKBElement
 from sqlalchemy import (
     JSON,
-    BigInteger,
     Boolean,
     Float,
     Index,
@@ -21,10 +20,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from gridhub.db import Base, UtcDateTime, utcnow
-
-# SQLite only auto-increments INTEGER PRIMARY KEY; PostgreSQL gets a bigint.
-BigId = BigInteger().with_variant(Integer(), "sqlite")
+from gridhub.db import Base, BigId, UtcDateTime, utcnow
 
 
 class Checkin(Base):
@@ -71,21 +67,6 @@ class WorkerStatus(Base):
         UtcDateTime, doc="Timestamp of the start/end check-in that set on_patrol."
     )
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
-
-
-class DeadLetter(Base):
-    """A message that could not be used, kept with the reason."""
-
-    __tablename__ = "dead_letters"
-
-    id: Mapped[int] = mapped_column(BigId, primary_key=True)
-    received_at: Mapped[datetime] = mapped_column(UtcDateTime, index=True)
-    topic: Mapped[str] = mapped_column(String(512))
-    sender: Mapped[str | None] = mapped_column(String(128))
-    msg_id: Mapped[str | None] = mapped_column(String(128))
-    reason: Mapped[str] = mapped_column(String(1000))
-    payload_excerpt: Mapped[str] = mapped_column(Text)
-    size: Mapped[int] = mapped_column(Integer)
 
 
 class Sensor(Base):

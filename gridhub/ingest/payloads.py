@@ -1,61 +1,24 @@
 """Payload schemas of the inbound topics (pydantic): what a message must hold to be used."""
 
-from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
 from pydantic import (
     BaseModel,
-    BeforeValidator,
     ConfigDict,
     Field,
-    ValidationError,
     field_validator,
 )
 from shapely.geometry import shape
 
-from gridhub.ingest.topics import Kind
+from gridhub.mqtt.inbound import Inbound, MessageId, Timestamp
+from gridhub.mqtt.topics import Kind
+from gridhub.severity import Severity
 
-SEVERITY_LEVELS = ("blue", "yellow", "orange", "red")
 CRS_NAMES = ("wgs84", "gcj02", "bd09")
 CHECKIN_KINDS = ("start", "checkpoint", "end", "sos")
-MAX_ID_LENGTH = 128
-
-
-def _timestamp(value: Any) -> Any:
-    """Epoch milliseconds or ISO 8601 with a zone → aware UTC datetime."""
-    if isinstance(value, bool):
-        raise ValueError("must be ISO 8601 or epoch milliseconds")
-    if isinstance(value, int | float):
-        try:
-            return datetime.fromtimestamp(value / 1000, UTC)
-        except (OverflowError, OSError, ValueError):
-            raise ValueError("epoch milliseconds out of range") from None
-    if isinstance(value, str):
-        try:
-            parsed = datetime.fromisoformat(value)
-        except ValueError:
-            raise ValueError("must be ISO 8601 or epoch milliseconds") from None
-        if parsed.tzinfo is None:
-            raise ValueError("ISO 8601 time must carry its zone (Z or +08:00)")
-        return parsed.astimezone(UTC)
-    return value
-
-
-Timestamp = Annotated[datetime, BeforeValidator(_timestamp)]
-MessageId = Annotated[str, Field(min_length=1, max_length=MAX_ID_LENGTH)]
 Code = Annotated[str, Field(min_length=1, max_length=64)]
 Latitude = Annotated[float, Field(ge=-90, le=90, allow_inf_nan=False)]
 Longitude = Annotated[float, Field(ge=-180, le=180, allow_inf_nan=False)]
-Level = Literal["blue", "yellow", "orange", "red"]
-
-
-class Inbound(BaseModel):
-    """Every inbound message: a sender-chosen ``id`` and its time ``ts``."""
-
-    model_config = ConfigDict(extra="ignore", frozen=True)
-
-    id: MessageId
-    ts: Timestamp
 
 
 class CheckinPayload(Inbound):
@@ -78,7 +41,7 @@ class SensorReadingPayload(Inbound):
 
 class SensorWarningPayload(Inbound):
     kind: Code
-    level: Level
+    level: Severity
     value: float | None = Field(None, allow_inf_nan=False)
     unit: str | None = Field(None, max_length=32)
     message: str | None = Field(None, max_length=2000)
@@ -97,7 +60,7 @@ class DroneTelemetryPayload(Inbound):
 
 class AreaWarningPayload(Inbound):
     kind: Code
-    level: Level
+    level: Severity
     area: dict[str, Any]
     valid_until: Timestamp | None = None
     message: str | None = Field(None, max_length=4000)
@@ -180,13 +143,3 @@ SENDER_FIELDS: dict[Kind, str] = {
     Kind.SENSOR_WARNING: "sensor",
     Kind.DRONE_TELEMETRY: "drone",
 }
-
-
-def describe(error: ValidationError) -> str:
-    """One line naming each bad field: ``lat: Input should be less than or equal to 90``."""
-    parts = []
-    for item in error.errors(include_url=False):
-        where = ".".join(str(part) for part in item["loc"]) or "payload"
-        message = item["msg"].removeprefix("Value error, ")
-        parts.append(f"{where}: {message}")
-    return "; ".join(parts)

@@ -13,9 +13,10 @@ import shapely
 from numpy.typing import NDArray
 from sqlalchemy.orm import Session
 
-from gridhub.ingest.deadletters import DeadLetterRow, store_dead_letters
-from gridhub.ingest.events import DomainEvent
-from gridhub.ingest.topics import Kind
+from gridhub.events import DomainEvent
+from gridhub.mqtt.deadletters import DeadLetterRow, store_dead_letters
+from gridhub.mqtt.inbound import Received
+from gridhub.mqtt.topics import Kind
 
 
 class Locator(Protocol):
@@ -24,18 +25,6 @@ class Locator(Protocol):
     def locate_many(self, lons: NDArray[Any], lats: NDArray[Any]) -> list[str | None]: ...
 
     def grids_intersecting(self, geometry: shapely.Geometry) -> list[str]: ...
-
-
-@dataclass(slots=True)
-class Received:
-    """One MQTT message as it came off the wire (``generation`` = connection it came on)."""
-
-    topic: str
-    payload: bytes
-    mid: int = 0
-    qos: int = 1
-    received_at: float = 0.0
-    generation: int = 0
 
 
 @dataclass(slots=True)

@@ -24,13 +24,13 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from gridhub.ingest.models import Sensor
-from gridhub.ingest.payloads import SEVERITY_LEVELS
+from gridhub.severity import SEVERITIES
 from gridhub.tables import RawRow, RowError, TableImportError, TableKind, read_table
 
-CSV_COLUMNS = ("code", "name", "kind", "lon", "lat", "unit", *SEVERITY_LEVELS)
+CSV_COLUMNS = ("code", "name", "kind", "lon", "lat", "unit", *SEVERITIES)
 OPTIONAL_COLUMNS = ("hysteresis",)
 REQUIRED_COLUMNS = ("code", "name", "kind", "lon", "lat")
-STORED_FIELDS = ("name", "kind", "lon", "lat", "grid_code", "unit", *SEVERITY_LEVELS, "hysteresis")
+STORED_FIELDS = ("name", "kind", "lon", "lat", "grid_code", "unit", *SEVERITIES, "hysteresis")
 
 
 class GridLookup(Protocol):
@@ -97,7 +97,7 @@ class SensorRow(BaseModel):
 
     @model_validator(mode="after")
     def _rising(self) -> "SensorRow":
-        given = [(level, getattr(self, level)) for level in SEVERITY_LEVELS]
+        given = [(level, getattr(self, level)) for level in SEVERITIES]
         given = [(level, value) for level, value in given if value is not None]
         for (low, low_value), (high, high_value) in pairwise(given):
             if high_value <= low_value:

@@ -6,11 +6,12 @@ from datetime import datetime
 from sqlalchemy import Select, func, insert, select
 from sqlalchemy.orm import Session
 
+from gridhub.events import SensorCleared, SensorWarning
 from gridhub.geo.models import PATH_SEPARATOR, Region
-from gridhub.ingest.events import SensorCleared, SensorWarning
 from gridhub.ingest.models import Sensor, SensorReading, SensorWarningRecord
-from gridhub.ingest.payloads import SEVERITY_LEVELS, SensorReadingPayload, SensorWarningPayload
+from gridhub.ingest.payloads import SensorReadingPayload, SensorWarningPayload
 from gridhub.ingest.pipeline import BatchContext, Item
+from gridhub.severity import SEVERITIES
 
 
 def threshold_level(
@@ -25,16 +26,16 @@ def threshold_level(
     ``band`` is absolute; without it, ``hysteresis`` × |threshold|. So a value hovering at a
     line does not flap between levels.
     """
-    rank = {level: index for index, level in enumerate(SEVERITY_LEVELS)}
+    rank = {level: index for index, level in enumerate(SEVERITIES)}
     raised = None
-    for level in SEVERITY_LEVELS:
+    for level in SEVERITIES:
         limit = thresholds.get(level)
         if limit is not None and value >= limit:
             raised = level
     if current is None or (raised is not None and rank[raised] >= rank[current]):
         return raised
     # Falling: keep the highest level not above the current one whose lowered line still holds.
-    for level in reversed(SEVERITY_LEVELS[: rank[current] + 1]):
+    for level in reversed(SEVERITIES[: rank[current] + 1]):
         limit = thresholds.get(level)
         if limit is None:
             continue
@@ -45,7 +46,7 @@ def threshold_level(
 
 
 def _thresholds(sensor: Sensor) -> dict[str, float | None]:
-    return {level: getattr(sensor, level) for level in SEVERITY_LEVELS}
+    return {level: getattr(sensor, level) for level in SEVERITIES}
 
 
 def _sensors(ctx: BatchContext, items: Sequence[Item]) -> dict[str, Sensor]:

@@ -11,19 +11,19 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from gridhub.config import Settings
 from gridhub.db import transaction
+from gridhub.events import EventSink
 from gridhub.geo.crs import to_wgs84
 from gridhub.geo.roster import member_grid_codes
 from gridhub.ingest.batcher import Batcher
 from gridhub.ingest.checkins import CheckinStore, RosterCache
-from gridhub.ingest.client import BrokerAddress, MqttClient
-from gridhub.ingest.deadletters import DeadLetterRow, store_dead_letters
-from gridhub.ingest.drones import store_telemetry
-from gridhub.ingest.events import EventSink
+from gridhub.ingest.drones import DroneRegistry, TelemetryStore
 from gridhub.ingest.pipeline import BatchOutcome, Locator, Pipeline, Received
 from gridhub.ingest.sensors import ReadingStore, WarningStore
 from gridhub.ingest.steps import Decode, Dedup, Emit, Locate, Store, Validate
-from gridhub.ingest.topics import Kind, Topics
 from gridhub.ingest.warnings import AreaWarningStore
+from gridhub.mqtt.client import BrokerAddress, MqttClient
+from gridhub.mqtt.deadletters import DeadLetterRow, store_dead_letters
+from gridhub.mqtt.topics import Kind, Topics
 
 log = logging.getLogger(__name__)
 
@@ -33,8 +33,10 @@ DB_RETRY_MIN_S = 0.2
 
 def build_pipeline(
     settings: Settings,
+    topics: Topics,
     locator: Locator,
     sinks: Sequence[EventSink],
+    drones: DroneRegistry,
     grid_codes: Callable[[Session, str], set[str]] = member_grid_codes,
 ) -> Pipeline:
     """decode → validate → dedup → locate → store → emit, configured from the settings."""
@@ -42,7 +44,7 @@ def build_pipeline(
     roster = RosterCache(grid_codes, ingest.roster_ttl_s)
     return Pipeline(
         (
-            Decode(Topics(settings.mqtt.prefix), ingest.max_payload_bytes),
+            Decode(topics, ingest.max_payload_bytes),
             Validate(ingest.future_tolerance_s),
             Dedup(on_insert=frozenset({Kind.CHECKIN})),
             Locate(locator, to_wgs84),
@@ -51,7 +53,7 @@ def build_pipeline(
                     Kind.CHECKIN: CheckinStore(roster),
                     Kind.SENSOR_READING: ReadingStore(ingest.sensor_hysteresis),
                     Kind.SENSOR_WARNING: WarningStore(),
-                    Kind.DRONE_TELEMETRY: store_telemetry,
+                    Kind.DRONE_TELEMETRY: TelemetryStore(drones),
                     Kind.AREA_WARNING: AreaWarningStore(locator),
                 }
             ),
@@ -172,16 +174,17 @@ class IngestService:
         self,
         settings: Settings,
         sessions: sessionmaker[Session],
+        topics: Topics,
         locator: Locator,
+        drones: DroneRegistry,
         sinks: Sequence[EventSink] = (),
         mqtt_url: str | None = None,
         embedded: bool = False,
     ) -> None:
         url = mqtt_url or settings.mqtt_url
         config = settings.mqtt
-        topics = Topics(config.prefix)
         self.runner = BatchRunner(
-            build_pipeline(settings, locator, sinks),
+            build_pipeline(settings, topics, locator, sinks, drones),
             sessions,
             self._ack,
             settings.ingest.db_retry_max_s,
@@ -192,7 +195,7 @@ class IngestService:
         self.client = MqttClient(
             config,
             BrokerAddress.parse(url, config),
-            topics.subscriptions("" if embedded else config.shared_group),
+            topics.subscriptions(shared_group="" if embedded else config.shared_group),
             self.batcher.put,
             protocol="3.1.1" if embedded else None,
             status_topic=topics.build(Kind.HUB_STATUS),

@@ -10,8 +10,8 @@ from pydantic import BaseModel, ValidationError
 from sqlalchemy import select
 from sqlalchemy.orm import InstrumentedAttribute
 
+from gridhub.events import EventSink
 from gridhub.ingest import drones
-from gridhub.ingest.events import EventSink
 from gridhub.ingest.models import (
     AreaWarningRecord,
     Checkin,
@@ -19,9 +19,10 @@ from gridhub.ingest.models import (
     SensorReading,
     SensorWarningRecord,
 )
-from gridhub.ingest.payloads import MODELS, SENDER_FIELDS, DjiOsdPayload, describe
+from gridhub.ingest.payloads import MODELS, SENDER_FIELDS, DjiOsdPayload
 from gridhub.ingest.pipeline import BatchContext, Item, Locator
-from gridhub.ingest.topics import Kind, Topics
+from gridhub.mqtt.inbound import describe
+from gridhub.mqtt.topics import Kind, Topics
 
 AREA_ISSUER = "area"
 """Dedup sender of area warnings that name no issuer."""

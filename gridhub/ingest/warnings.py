@@ -3,7 +3,7 @@
 from geoalchemy2.shape import from_shape
 from shapely.geometry import shape
 
-from gridhub.ingest.events import AreaWarning
+from gridhub.events import AreaWarning
 from gridhub.ingest.models import AreaWarningRecord
 from gridhub.ingest.payloads import AreaWarningPayload
 from gridhub.ingest.pipeline import BatchContext, Item, Locator

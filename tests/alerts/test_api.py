@@ -14,15 +14,15 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from gridhub.alerts.context import AlertContext
 from gridhub.alerts.live import LiveReader
-from gridhub.alerts.service import AlertSpec, raise_alert
+from gridhub.alerts.raising import AlertSpec, raise_alert
 from gridhub.alerts.sink import AlertsSink
 from gridhub.api.app import create_app
 from gridhub.api.routes import events
 from gridhub.api.users import create_user
 from gridhub.config import load_settings
 from gridhub.db import transaction, utcnow
+from gridhub.events import CheckinStored
 from gridhub.hub import Hub
-from gridhub.ingest.events import CheckinStored
 from tests.alerts.conftest import Town
 from tests.support.services import free_port
 

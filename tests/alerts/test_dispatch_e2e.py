@@ -15,13 +15,14 @@ from sqlalchemy.orm import Session, sessionmaker
 from werkzeug import Request, Response
 
 from gridhub.alerts.models import Alert, AlertEvent, Delivery, DeliveryAttempt
-from gridhub.alerts.runner import AlertsService
+from gridhub.alerts.service import AlertsService
 from gridhub.config import Settings
 from gridhub.config.alerts import AlertsConfig, DeliveryConfig, WebhookConfig
 from gridhub.config.mqtt import MqttConfig
 from gridhub.db import make_engine, make_session_factory, transaction
+from gridhub.events import SensorWarning
 from gridhub.geo.models import Member
-from gridhub.ingest.events import SensorWarning
+from gridhub.mqtt.topics import Topics
 from tests.alerts.conftest import Listener, Town, short_policy
 
 ALERTS = "gridhub/v1/members/+/alerts"
@@ -49,7 +50,9 @@ def start_service(
     def start(alerts: AlertsConfig) -> AlertsService:
         settings = _settings(database_url, mosquitto, alerts, tmp_path, f"hub-{len(started)}")
         # Its own engine and pool, like a separate hub process.
-        service = AlertsService(settings, make_session_factory(make_engine(database_url)))
+        service = AlertsService(
+            settings, make_session_factory(make_engine(database_url)), Topics(settings.mqtt.prefix)
+        )
         service.start()
         deadline = time.monotonic() + 5
         while not service.client.connected and time.monotonic() < deadline:

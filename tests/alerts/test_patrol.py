@@ -11,7 +11,7 @@ from gridhub.alerts.models import Alert, Delivery, LiveEvent
 from gridhub.alerts.rules.patrol import scan
 from gridhub.alerts.sink import AlertsSink
 from gridhub.db import transaction
-from gridhub.ingest.events import CheckinStored
+from gridhub.events import CheckinStored
 from tests.alerts.conftest import NOON, Town
 
 

@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from gridhub.alerts.context import AlertContext
 from gridhub.alerts.lifecycle import IllegalTransition
 from gridhub.alerts.models import Alert, AlertEvent, AlertGrid, AlertTimer, Delivery
-from gridhub.alerts.service import (
+from gridhub.alerts.raising import (
     AlertSpec,
     NotARecipient,
     act,

@@ -6,10 +6,11 @@ from typing import Any
 import orjson
 import pytest
 
+from gridhub.cameras.registry import registered_drones
 from gridhub.db import transaction
-from gridhub.ingest.pipeline import Received
 from gridhub.ingest.registry import import_sensors
 from gridhub.ingest.service import build_pipeline
+from gridhub.mqtt.inbound import Received
 from tests.support.factories import auth_header, grid_square, make_user
 
 T0 = datetime(2026, 7, 1, 8, 0, tzinfo=UTC)
@@ -35,7 +36,7 @@ def reading(sensor: str, msg_id: str, minutes: int, value: float) -> Received:
 @pytest.fixture
 def ingest(hub, town, sessions, settings):
     """Runs a batch through the hub's ingest pipeline (with the hub's locator), committed."""
-    pipeline = build_pipeline(settings, hub.locator, [])
+    pipeline = build_pipeline(settings, hub.topics, hub.locator, [], registered_drones)
 
     def run(*batch: Received) -> None:
         with transaction(sessions) as session:

@@ -10,8 +10,8 @@ import pytest
 from fastapi.testclient import TestClient
 
 from gridhub.api.app import create_app
-from gridhub.cameras.devices import read_device, register_device
 from gridhub.cameras.models import CameraStatusChange
+from gridhub.cameras.onvif_cameras import read_device, register_device
 from gridhub.cameras.registry import CameraRecord, get_camera, import_cameras
 from gridhub.cameras.service import CamerasService
 from gridhub.config import load_settings
@@ -38,6 +38,7 @@ def api(database_url, engine, sessions, tmp_path, grid_of, rtsp_server, device):
     )
     service = CamerasService(settings, sessions)
     hub = Hub(settings=settings, engine=engine, sessions=sessions, services=[service])
+    hub.cameras = service
     report = asyncio.run(read_device(f"127.0.0.1:{device.port}", "admin", "secret-pass", 5))
     with transaction(sessions) as session:
         import_cameras(

@@ -10,13 +10,16 @@ import pytest
 from paho.mqtt.enums import CallbackAPIVersion
 from sqlalchemy import select
 
+from gridhub.alerts.context import AlertContext
 from gridhub.alerts.models import Alert, Delivery
+from gridhub.alerts.sink import AlertsSink
 from gridhub.cameras.frigate import handle
 from gridhub.cameras.frigate_listener import FrigateListener
 from gridhub.cameras.registry import CameraRecord, import_cameras
 from gridhub.config import load_settings
 from gridhub.config.cameras import FrigateConfig
 from gridhub.db import transaction
+from gridhub.mqtt.topics import Topics
 from tests.support.mosquitto import Mosquitto, mosquitto_binary
 from tests.support.services import unavailable
 
@@ -45,16 +48,17 @@ def camera(sessions, grid_of) -> None:
 
 def feed(sessions, kind: str, name: str) -> list:
     outcomes = []
+    sink = AlertsSink(AlertContext())
     for payload in messages(name):
         with transaction(sessions) as session:
-            outcomes.append(handle(session, kind, payload, CONFIG, NOW))
+            outcomes.append(handle(session, kind, payload, CONFIG, NOW, sink))
     return outcomes
 
 
 def test_event_updates_merge_into_one_alert_for_the_grid(sessions, camera):
     outcomes = feed(sessions, "events", "frigate_events_person_riverbank.json")
 
-    assert len(outcomes) == 4 and len({o.alert_id for o in outcomes}) == 1
+    assert len(outcomes) == 4 and {o.event.incident for o in outcomes} == {"1780320600.12-k3x9qz"}
     with sessions() as session:
         alert = session.scalars(select(Alert)).one()
         assert alert.source_id == "frigate:1780320600.12-k3x9qz"
@@ -66,7 +70,7 @@ def test_event_updates_merge_into_one_alert_for_the_grid(sessions, camera):
 
 def test_review_stream_alerts_once_per_review(sessions, camera):
     outcomes = feed(sessions, "reviews", "frigate_reviews_person_riverbank.json")
-    assert len({o.alert_id for o in outcomes}) == 1 and outcomes[0].alert_id is not None
+    assert all(o.event is not None for o in outcomes)
     with sessions() as session:
         assert session.scalars(select(Alert.source_id)).all() == ["frigate:1780320660.12-r3v1ew"]
 
@@ -82,7 +86,7 @@ def test_review_stream_alerts_once_per_review(sessions, camera):
 )
 def test_unwanted_detections_open_nothing(sessions, camera, name, reason):
     (outcome,) = feed(sessions, "events", name)
-    assert (outcome.alert_id, outcome.reason) == (None, reason)
+    assert (outcome.event, outcome.reason) == (None, reason)
     with sessions() as session:
         assert session.scalars(select(Alert)).all() == []
 
@@ -105,7 +109,8 @@ def test_frigate_over_mqtt_merges_into_one_alert(sessions, camera, tmp_path, dat
         mqtt_url=broker.url,
         cameras={"frigate": CONFIG.model_dump()},
     )
-    listener = FrigateListener(settings, sessions, broker.url)
+    sink = AlertsSink(AlertContext())
+    listener = FrigateListener(settings, sessions, broker.url, Topics(), sink)
     try:
         listener.start()
         deadline = time.monotonic() + 10

@@ -8,11 +8,13 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from gridhub.alerts.context import AlertContext
 from gridhub.alerts.models import Alert, Delivery, LiveEvent
+from gridhub.alerts.sink import AlertsSink
 from gridhub.cameras.health import online_fraction
 from gridhub.cameras.probe import ProbeTarget, run_round
 from gridhub.cameras.registry import CameraRecord, get_camera, import_cameras
-from gridhub.cameras.status import alert_on_change, apply_results, probe_targets
+from gridhub.cameras.status import apply_results, probe_targets
 from tests.cameras.conftest import FAST
 from tests.support.rtsp import RtspServer
 from tests.support.services import free_port
@@ -70,7 +72,7 @@ def probe_once(sessions, pool, now: datetime) -> list:
         targets = probe_targets(session)
     results = run_round(targets, FAST, pool)
     with sessions() as session, session.begin():
-        return apply_results(session, results, FAST, now, alert_on_change(FAST))
+        return apply_results(session, results, FAST, now, AlertsSink(AlertContext()))
 
 
 def wait_until_serving(server: RtspServer, pool) -> None:

@@ -5,13 +5,13 @@ import asyncio
 import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
-from gridhub.cameras.device import (
+from gridhub.cameras.onvif_cameras import PtzCommand, ptz, read_device, register_device
+from gridhub.cameras.onvif_client import (
     DeviceAuthError,
     DeviceUnreachable,
     DeviceUnsupported,
     OnvifDevice,
 )
-from gridhub.cameras.devices import PtzCommand, ptz, read_device, register_device
 from gridhub.cameras.registry import CameraRecord, camera_feature, get_camera
 from gridhub.cameras.secrets import CredentialBox
 from tests.support.onvif_device import OnvifDevice as SoapDevice

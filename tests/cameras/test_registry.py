@@ -18,7 +18,7 @@ from gridhub.cameras.registry import (
     list_cameras,
     read_records,
 )
-from gridhub.ingest.events import DroneMoved
+from gridhub.events import DroneMoved
 
 HEADER = "code,name,kind,lon,lat,stream_url,sub_stream_url,onvif_url,snapshot_url,maintainer,grid\n"
 # G11 is the square 118.80–118.81 E, G12 the next one east, G21 the third.

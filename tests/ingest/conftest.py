@@ -11,13 +11,16 @@ from geoalchemy2.shape import from_shape
 from shapely.geometry import box
 from sqlalchemy.orm import Session, sessionmaker
 
+from gridhub.cameras.registry import registered_drones
 from gridhub.config import Settings, load_settings
+from gridhub.events import DomainEvent
 from gridhub.geo.index import GridIndex
 from gridhub.geo.models import Member, MemberArea, Region
-from gridhub.ingest.events import DomainEvent
 from gridhub.ingest.models import Sensor
-from gridhub.ingest.pipeline import Pipeline, Received
+from gridhub.ingest.pipeline import Pipeline
 from gridhub.ingest.service import build_pipeline
+from gridhub.mqtt.inbound import Received
+from gridhub.mqtt.topics import Topics
 from tests.support.mosquitto import Mosquitto, mosquitto_binary
 from tests.support.services import unavailable
 
@@ -120,7 +123,7 @@ def recorder() -> Recorder:
 
 @pytest.fixture
 def pipeline(settings: Settings, recorder: Recorder) -> Pipeline:
-    return build_pipeline(settings, IndexLocator(GRIDS), [recorder])
+    return build_pipeline(settings, Topics(), IndexLocator(GRIDS), [recorder], registered_drones)
 
 
 def message(topic: str, payload: dict[str, Any] | bytes | str, **extra: Any) -> Received:

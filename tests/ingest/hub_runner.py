@@ -10,17 +10,21 @@ import sys
 import threading
 import time
 
+from gridhub.cameras.registry import registered_drones
 from gridhub.config import load_settings
 from gridhub.geo.locator import GridLocator
 from gridhub.hub import open_store
 from gridhub.ingest.service import IngestService
+from gridhub.mqtt.topics import Topics
 
 
 def main() -> None:
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(name)s: %(message)s")
     settings = load_settings()
     engine, sessions = open_store(settings, migrate=False)
-    service = IngestService(settings, sessions, GridLocator(sessions))
+    service = IngestService(
+        settings, sessions, Topics(settings.mqtt.prefix), GridLocator(sessions), registered_drones
+    )
     service.start()
     while service.health()["state"] != "connected":
         time.sleep(0.02)

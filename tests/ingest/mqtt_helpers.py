@@ -10,8 +10,10 @@ from paho.mqtt.enums import CallbackAPIVersion
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from gridhub.cameras.registry import registered_drones
 from gridhub.config import Settings, load_settings
 from gridhub.ingest.service import IngestService
+from gridhub.mqtt.topics import Topics
 from tests.ingest.conftest import GRIDS, IN_G1, IndexLocator, Recorder
 
 
@@ -53,7 +55,15 @@ def count(sessions: sessionmaker[Session], model: type) -> int:
 def start_service(
     settings: Settings, town: sessionmaker[Session], **kwargs: object
 ) -> IngestService:
-    service = IngestService(settings, town, IndexLocator(GRIDS), [Recorder()], **kwargs)
+    service = IngestService(
+        settings,
+        town,
+        Topics(settings.mqtt.prefix),
+        IndexLocator(GRIDS),
+        registered_drones,
+        [Recorder()],
+        **kwargs,
+    )
     service.start()
     wait_for(lambda: service.health()["state"] == "connected")
     return service

@@ -4,7 +4,7 @@ import threading
 import time
 
 from gridhub.ingest.batcher import Batcher
-from gridhub.ingest.pipeline import Received
+from gridhub.mqtt.inbound import Received
 
 
 def checkin(n: int) -> Received:

@@ -13,9 +13,11 @@ import pytest
 from paho.mqtt.enums import CallbackAPIVersion
 from sqlalchemy.orm import Session, sessionmaker
 
+from gridhub.cameras.registry import registered_drones
 from gridhub.config import Settings
 from gridhub.ingest.models import Checkin
 from gridhub.ingest.service import IngestService
+from gridhub.mqtt.topics import Topics
 from tests.ingest.conftest import GRIDS, IndexLocator, Recorder
 from tests.ingest.mqtt_helpers import (
     checkin,
@@ -88,7 +90,14 @@ def publish_checkins(client: mqtt.Client, numbers: range) -> None:
 def refused_hub(settings: Settings, town: sessionmaker[Session]) -> Iterator[dict[str, object]]:
     """A hub the broker does not let in: its health once it names an error; afterwards it is
     checked to have stayed out and received nothing."""
-    service = IngestService(settings, town, IndexLocator(GRIDS), [Recorder()])
+    service = IngestService(
+        settings,
+        town,
+        Topics(settings.mqtt.prefix),
+        IndexLocator(GRIDS),
+        registered_drones,
+        [Recorder()],
+    )
     service.start()
     try:
         wait_for(lambda: "error" in service.health(), timeout=10)

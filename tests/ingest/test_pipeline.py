@@ -7,10 +7,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from gridhub.cameras.models import Camera
+from gridhub.cameras.registry import registered_drones
 from gridhub.db import transaction
-from gridhub.ingest.checkins import last_checkin
-from gridhub.ingest.drones import DroneLinkError, link_serial
-from gridhub.ingest.events import (
+from gridhub.events import (
     AreaWarning,
     CheckinStored,
     DroneMoved,
@@ -18,16 +17,19 @@ from gridhub.ingest.events import (
     SensorWarning,
     SosRaised,
 )
+from gridhub.ingest.checkins import last_checkin
+from gridhub.ingest.drones import DroneLinkError, link_serial
 from gridhub.ingest.models import (
     AreaWarningRecord,
     Checkin,
-    DeadLetter,
     Drone,
     DronePosition,
     Sensor,
     SensorReading,
 )
-from gridhub.ingest.pipeline import BatchOutcome, Pipeline, Received
+from gridhub.ingest.pipeline import BatchOutcome, Pipeline
+from gridhub.mqtt.inbound import Received
+from gridhub.mqtt.models import DeadLetter
 from tests.ingest.conftest import IN_G1, IN_G2, Recorder, message
 
 T0 = datetime(2026, 7, 1, 8, 0, tzinfo=UTC)
@@ -326,7 +328,7 @@ def fleet(town: sessionmaker[Session]) -> sessionmaker[Session]:
         for code, kind in (("D1", "drone"), ("UAV7", "drone"), ("C1", "fixed")):
             session.add(Camera(code=code, name=code, kind=kind))
         session.flush()
-        link_serial(session, "UAV7", "1581F5BKD225400BGA")
+        link_serial(session, "UAV7", "1581F5BKD225400BGA", registered_drones)
     return town
 
 
@@ -423,6 +425,6 @@ def test_unregistered_drones_are_dead_lettered(
 def test_a_serial_links_only_to_a_registered_drone(fleet: sessionmaker[Session]) -> None:
     with fleet() as session:
         with pytest.raises(DroneLinkError, match="no drone 'C1' in the cameras registry"):
-            link_serial(session, "C1", "SN1")
+            link_serial(session, "C1", "SN1", registered_drones)
         with pytest.raises(DroneLinkError, match="already linked to drone 'UAV7'"):
-            link_serial(session, "D1", "1581F5BKD225400BGA")
+            link_serial(session, "D1", "1581F5BKD225400BGA", registered_drones)

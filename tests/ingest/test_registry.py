@@ -13,8 +13,9 @@ from gridhub.cli import app
 from gridhub.db import transaction
 from gridhub.demo.loader import SENSORS_FILE
 from gridhub.geo.locator import GridLocator
-from gridhub.ingest.models import DeadLetter, Drone, Sensor
+from gridhub.ingest.models import Drone, Sensor
 from gridhub.ingest.registry import SensorImportError, import_sensors
+from gridhub.mqtt.models import DeadLetter
 from tests.ingest.conftest import GRIDS, IN_G1, IN_G2, IndexLocator
 
 HEADER = "code,name,kind,lon,lat,unit,blue,yellow,orange,red\n"

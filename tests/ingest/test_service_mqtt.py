@@ -7,8 +7,9 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from gridhub.ingest.broker import EmbeddedBroker
-from gridhub.ingest.models import Checkin, DeadLetter
+from gridhub.ingest.models import Checkin
+from gridhub.mqtt.broker import EmbeddedBroker
+from gridhub.mqtt.models import DeadLetter
 from tests.ingest.mqtt_helpers import (
     checkin,
     count,

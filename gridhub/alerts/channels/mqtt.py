@@ -12,7 +12,7 @@ QOS = 1
 
 
 class Publisher(Protocol):
-    """The hub's MQTT connection (``gridhub.ingest.client.MqttClient``); ``publish`` returns
+    """The hub's MQTT connection (``gridhub.mqtt.client.MqttClient``); ``publish`` returns
     paho's MQTTMessageInfo."""
 
     def publish(self, topic: str, payload: bytes, qos: int = 1, retain: bool = False) -> Any: ...

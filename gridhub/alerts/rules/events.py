@@ -1,12 +1,21 @@
-"""Alert specs for ingest's domain events: sensor warnings, SOS check-ins, area warnings."""
+"""Alert specs for the areas' events: sensor warnings, SOS check-ins, area warnings, camera
+outages and video detections."""
 
-from gridhub.alerts.service import AlertSpec
-from gridhub.ingest.events import AreaWarning, SensorWarning, SosRaised
+from gridhub.alerts.raising import AlertSpec
+from gridhub.events import (
+    AreaWarning,
+    CameraStatusChanged,
+    DetectionSeen,
+    SensorWarning,
+    SosRaised,
+)
 
 SOS_ALSO_TELL = ("grid_leader", "town_operator")
 """An SOS goes to the worker's grid worker level and, at once, to these (the command centre)."""
 AREA_TELLS = ("grid_worker", "grid_leader")
 """An area warning goes to every affected grid's workers and leaders at once."""
+CAMERA_ALERT_KINDS = {"offline": "camera_offline", "degraded": "camera_degraded"}
+"""The camera states that alert, and the alert kind of each."""
 
 
 def sensor_warning(event: SensorWarning) -> AlertSpec:
@@ -55,4 +64,49 @@ def area_warning(event: AreaWarning) -> AlertSpec:
         area=event.area,
         grids=tuple(event.grids),
         broadcast_roles=AREA_TELLS,
+    )
+
+
+def camera_status(event: CameraStatusChanged) -> AlertSpec | None:
+    """An outage for the camera's maintainer (else its grid's members); None if no alert."""
+    kind = CAMERA_ALERT_KINDS.get(event.after)
+    if kind is None or event.severity is None:
+        return None
+    return AlertSpec(
+        source_type="camera",
+        source_id=event.camera,
+        kind=kind,
+        severity=event.severity,
+        title=f"camera {event.name} ({event.camera}) is {event.after}",
+        detail=event.reason,
+        lon=event.lon,
+        lat=event.lat,
+        grids=(event.grid,) if event.grid else (),
+        assignee=event.maintainer,
+    )
+
+
+def camera_recovered(event: CameraStatusChanged) -> list[str]:
+    """The alert kinds the camera left behind (to be cleared)."""
+    return [
+        kind
+        for status, kind in CAMERA_ALERT_KINDS.items()
+        if event.before == status and event.after != status
+    ]
+
+
+def detection(event: DetectionSeen) -> AlertSpec:
+    labels = ", ".join(event.labels)
+    where = f" in {', '.join(event.zones)}" if event.zones else ""
+    return AlertSpec(
+        source_type="analytics",
+        source_id=f"frigate:{event.incident}",
+        kind="frigate_detection",
+        severity=event.severity,
+        title=f"{labels} seen by {event.camera_name}{where}",
+        detail=event.detail,
+        lon=event.lon,
+        lat=event.lat,
+        grids=(event.grid,) if event.grid else (),
+        value=event.score,
     )

@@ -13,11 +13,11 @@ from sqlalchemy.orm import Session
 
 from gridhub.alerts.context import AlertContext
 from gridhub.alerts.models import Alert, PatrolWatch
-from gridhub.alerts.service import AlertSpec, clear_alerts, raise_alert
+from gridhub.alerts.raising import AlertSpec, clear_alerts, raise_alert
+from gridhub.events import CheckinStored
 from gridhub.geo.duty import on_duty
 from gridhub.geo.models import Member, Region
 from gridhub.geo.roster import member_grid_codes
-from gridhub.ingest.events import CheckinStored
 
 GRID, WORKER = "grid", "worker"
 MISSED_PATROL, DEVICE_SILENT = "missed_patrol", "device_silent"

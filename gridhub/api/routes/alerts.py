@@ -9,9 +9,8 @@ from shapely.errors import GeometryTypeError
 
 from gridhub.alerts import queries
 from gridhub.alerts.lifecycle import IllegalTransition
-from gridhub.alerts.runner import alerts_context
+from gridhub.alerts.raising import AlertSpec, UnknownAlert, act, raise_alert
 from gridhub.alerts.schemas import ActionIn, AlertCreate, AlertDetailOut, AlertOut
-from gridhub.alerts.service import AlertSpec, UnknownAlert, act, raise_alert
 from gridhub.api.deps import API_PREFIX, CurrentUser, HubDep, SessionDep
 from gridhub.api.models import User
 from gridhub.api.schemas import Page, Paging
@@ -81,7 +80,7 @@ def create_alert(
             grids=tuple(body.grids),
             assignee=body.assignee,
         )
-        alert = raise_alert(session, spec, utcnow(), alerts_context(hub))
+        alert = raise_alert(session, spec, utcnow(), hub.alert_context)
     except (ValueError, GeometryTypeError, KeyError, TypeError) as exc:
         session.rollback()
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, f"bad alert: {exc}") from None
@@ -117,7 +116,7 @@ def handle_alert(
             note=body.note,
             channel="api",
             assignee=body.assignee,
-            ctx=alerts_context(hub),
+            ctx=hub.alert_context,
         )
     except IllegalTransition as exc:
         session.rollback()

@@ -7,14 +7,14 @@ from fastapi.responses import StreamingResponse
 
 from gridhub.api.deps import API_PREFIX, CurrentUser, HubDep, SessionDep, require_roles
 from gridhub.cameras import views
-from gridhub.cameras.device import (
+from gridhub.cameras.live import MEDIA_TYPE, TooManyViewers
+from gridhub.cameras.onvif_cameras import PtzCommand, ptz
+from gridhub.cameras.onvif_client import (
     DeviceAuthError,
     DeviceError,
     DeviceUnreachable,
     DeviceUnsupported,
 )
-from gridhub.cameras.devices import PtzCommand, ptz
-from gridhub.cameras.live import MEDIA_TYPE, TooManyViewers
 from gridhub.cameras.service import CamerasService
 from gridhub.cameras.snapshots import SnapshotError
 from gridhub.db import utcnow
@@ -24,9 +24,8 @@ Controller = Depends(require_roles("operator", "dispatcher"))
 
 
 def cameras_service(hub: HubDep) -> CamerasService:
-    for service in hub.services:
-        if isinstance(service, CamerasService):
-            return service
+    if hub.cameras is not None:
+        return hub.cameras
     raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, "the cameras service is not running")
 
 

@@ -8,7 +8,7 @@ from pydantic import AwareDatetime
 
 from gridhub.api.deps import API_PREFIX, SessionDep, require_roles
 from gridhub.api.schemas import Page, Paging, Schema
-from gridhub.ingest.deadletters import list_dead_letters
+from gridhub.mqtt.deadletters import list_dead_letters
 
 router = APIRouter(
     prefix=f"{API_PREFIX}/deadletters",

@@ -1,7 +1,10 @@
-"""Domain events that ingest emits and other areas (alerts, live events) consume.
+"""The typed events areas publish, and the one seam between them.
 
-Sinks are called inside the transaction that stores what caused the event, so an event
-is never lost between a commit and the MQTT acknowledgement that follows it.
+Ingest publishes what messages caused (a check-in stored, a sensor warning, an area warning,
+a drone moved), cameras what their probes and video analytics saw (a camera's status
+changed, a detection). The hub wires sinks to publishers; the alerts sink turns events into
+alerts and live events. Sinks are called inside the transaction that stores what caused the
+event, so an event is never lost between a commit and the acknowledgement that follows it.
 """
 
 from collections.abc import Callable, Sequence
@@ -10,6 +13,8 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy.orm import Session
+
+from gridhub.severity import Severity
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,7 +91,57 @@ class DroneMoved:
     battery_pct: float | None = None
 
 
-DomainEvent = CheckinStored | SosRaised | SensorWarning | SensorCleared | AreaWarning | DroneMoved
+@dataclass(frozen=True, slots=True)
+class CameraStatusChanged:
+    """A camera's probed status changed (after hysteresis): online, degraded or offline.
+
+    ``severity`` is what the cameras area asks an alert to have, None for no alert (a camera
+    back online, or degraded when that is configured not to alert).
+    """
+
+    camera: str
+    name: str
+    before: str
+    after: str
+    reason: str | None
+    lon: float | None
+    lat: float | None
+    grid: str | None
+    grid_path: str | None
+    maintainer: str | None
+    severity: Severity | None
+    ts: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class DetectionSeen:
+    """Video analytics (Frigate) saw something wanted at a camera; one ``incident`` per
+    tracked object or review, its messages merging into one alert."""
+
+    incident: str
+    camera: str
+    camera_name: str
+    labels: tuple[str, ...]
+    zones: tuple[str, ...]
+    severity: Severity
+    lon: float | None
+    lat: float | None
+    grid: str | None
+    ts: datetime
+    detail: str
+    score: float | None = None
+
+
+DomainEvent = (
+    CheckinStored
+    | SosRaised
+    | SensorWarning
+    | SensorCleared
+    | AreaWarning
+    | DroneMoved
+    | CameraStatusChanged
+    | DetectionSeen
+)
 
 EventSink = Callable[[Session, Sequence[DomainEvent]], None]
 """Receives a batch's events inside its transaction, before the commit."""

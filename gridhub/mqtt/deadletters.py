@@ -1,18 +1,13 @@
 """Dead letters: messages that could not be used, stored with their reason, and listed."""
 
-from __future__ import annotations
-
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING
 
 from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
 
-from gridhub.ingest.models import DeadLetter
-
-if TYPE_CHECKING:
-    from gridhub.ingest.pipeline import Received
+from gridhub.mqtt.inbound import Received
+from gridhub.mqtt.models import DeadLetter
 
 EXCERPT_BYTES = 500
 
@@ -30,7 +25,7 @@ class DeadLetterRow:
     @classmethod
     def of(
         cls, received: Received, reason: str, sender: str | None = None, msg_id: str | None = None
-    ) -> DeadLetterRow:
+    ) -> "DeadLetterRow":
         excerpt = received.payload[:EXCERPT_BYTES].decode("utf-8", errors="replace")
         return cls(
             received_at=datetime.fromtimestamp(received.received_at, UTC)

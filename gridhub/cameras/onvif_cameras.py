@@ -6,14 +6,14 @@ from typing import Literal
 from pydantic import BaseModel, Field, model_validator
 from sqlalchemy.orm import Session
 
-from gridhub.cameras.device import (
+from gridhub.cameras.models import Camera
+from gridhub.cameras.onvif_client import (
     DeviceError,
     DeviceReport,
     DeviceUnsupported,
     OnvifDevice,
     parse_address,
 )
-from gridhub.cameras.models import Camera
 from gridhub.cameras.registry import CameraRecord, GridOf, get_camera, import_cameras
 from gridhub.cameras.secrets import CredentialBox
 

@@ -16,7 +16,7 @@ from paho.mqtt.properties import Properties
 from paho.mqtt.reasoncodes import ReasonCode
 
 from gridhub.config.mqtt import MqttConfig
-from gridhub.ingest.pipeline import Received
+from gridhub.mqtt.inbound import Received
 
 log = logging.getLogger(__name__)
 

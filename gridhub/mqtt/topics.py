@@ -1,6 +1,7 @@
-"""Every topic of the MQTT contract: its pattern, a builder and a parser, in one place.
+"""Every topic the hub speaks: its pattern, a builder, a parser and a subscription filter.
 
-The prefix (default ``gridhub/v1``) is added and stripped only here.
+The gridhub contract lives under a prefix (default ``gridhub/v1``), added and stripped only
+here; the topics of what users already run (DJI Cloud API, Frigate) are absolute.
 """
 
 from dataclasses import dataclass
@@ -19,9 +20,11 @@ class Kind(StrEnum):
     MEMBER_ALERTS = "member_alerts"
     MEMBER_ACK = "member_ack"
     HUB_STATUS = "hub_status"
+    FRIGATE_EVENTS = "frigate_events"
+    FRIGATE_REVIEWS = "frigate_reviews"
 
 
-# Patterns below the prefix ({id} is one topic level); DJI's is absolute (no prefix).
+# Patterns below the prefix ({id} is one topic level).
 PATTERNS: dict[Kind, str] = {
     Kind.CHECKIN: "patrol/{id}/checkin",
     Kind.SENSOR_READING: "sensors/{id}/reading",
@@ -33,6 +36,10 @@ PATTERNS: dict[Kind, str] = {
     Kind.HUB_STATUS: "hub/status",
 }
 DJI_OSD_PATTERN = "thing/product/{id}/osd"
+FRIGATE_PATTERNS = {
+    Kind.FRIGATE_EVENTS: "{frigate}/events",
+    Kind.FRIGATE_REVIEWS: "{frigate}/reviews",
+}
 WILDCARDS = frozenset("/+#")
 """Characters a sender id must not hold: it fills exactly one topic level."""
 
@@ -44,6 +51,7 @@ INGESTED = (
     Kind.AREA_WARNING,
     Kind.DJI_OSD,
 )
+"""What ingest subscribes to."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,39 +63,35 @@ class Topic:
 
 
 class Topics:
-    """The contract under one prefix: build topics, parse them, list the subscriptions."""
+    """The topics under one prefix: build them, parse them, give their subscription filters."""
 
-    def __init__(self, prefix: str = "gridhub/v1") -> None:
+    def __init__(self, prefix: str = "gridhub/v1", frigate_prefix: str = "frigate") -> None:
         self.prefix = prefix.strip("/")
+        frigate = frigate_prefix.strip("/")
+        # Built once: a flood fan-out builds two topics for each of thousands of members.
+        self._patterns = {kind: f"{self.prefix}/{pattern}" for kind, pattern in PATTERNS.items()}
+        self._patterns[Kind.DJI_OSD] = DJI_OSD_PATTERN
+        for kind, pattern in FRIGATE_PATTERNS.items():
+            self._patterns[kind] = pattern.replace("{frigate}", frigate)
+        self._plain = {p: kind for kind, p in self._patterns.items() if "{id}" not in p}
         self._by_shape: dict[tuple[int, str, str], Kind] = {}
         for kind, pattern in PATTERNS.items():
             parts = pattern.split("/")
             if len(parts) == 3:
                 self._by_shape[(3, parts[0], parts[2])] = kind
-        self._plain = {
-            f"{self.prefix}/{pattern}": kind
-            for kind, pattern in PATTERNS.items()
-            if "{" not in pattern
-        }
         self._prefix_slash = self.prefix + "/"
-        # Built once: a flood fan-out builds two topics for each of thousands of members.
-        self._patterns = {kind: f"{self.prefix}/{pattern}" for kind, pattern in PATTERNS.items()}
-        self._patterns[Kind.DJI_OSD] = DJI_OSD_PATTERN
 
     def build(self, kind: Kind, sender: str | None = None) -> str:
         """The topic of ``kind`` (for ``sender`` where the pattern names one)."""
-        pattern = self._pattern(kind)
+        pattern = self._patterns[kind]
         if "{id}" not in pattern:
             return pattern
         if not sender or not WILDCARDS.isdisjoint(sender):
             raise ValueError(f"{kind.value}: sender must be one topic level, got {sender!r}")
         return pattern.replace("{id}", sender)
 
-    def _pattern(self, kind: Kind) -> str:
-        return self._patterns[kind]
-
     def parse(self, topic: str) -> Topic | None:
-        """The kind and sender of an inbound topic, or None if it is not part of the contract."""
+        """The kind and sender of an inbound topic, or None if the hub does not speak it."""
         plain = self._plain.get(topic)
         if plain is not None:
             return Topic(plain, None)
@@ -103,9 +107,13 @@ class Topics:
             return Topic(Kind.DJI_OSD, parts[2])
         return None
 
-    def subscriptions(self, shared_group: str = "") -> list[str]:
-        """Topic filters for every inbound kind, through ``$share/<group>/`` if one is given."""
-        filters = [self._pattern(kind).replace("{id}", "+") for kind in INGESTED]
-        if shared_group:
-            return [f"$share/{shared_group}/{topic_filter}" for topic_filter in filters]
-        return filters
+    def subscription(self, kind: Kind, shared_group: str = "") -> str:
+        """The filter for every sender's topic of ``kind``; through ``$share/<group>/`` when
+        a group is given, so that several hub processes split the messages."""
+        topic_filter = self._patterns[kind].replace("{id}", "+")
+        return f"$share/{shared_group}/{topic_filter}" if shared_group else topic_filter
+
+    def subscriptions(
+        self, kinds: tuple[Kind, ...] = INGESTED, shared_group: str = ""
+    ) -> list[str]:
+        return [self.subscription(kind, shared_group) for kind in kinds]
