@@ -11,9 +11,9 @@ from typing import Literal
 from pydantic import Field, ValidationError
 from sqlalchemy.orm import Session, sessionmaker
 
+from gridhub.alerts.actions import NotARecipient, UnknownAlert, device_ack
 from gridhub.alerts.context import AlertContext
 from gridhub.alerts.lifecycle import IllegalTransition
-from gridhub.alerts.raising import NotARecipient, UnknownAlert, device_ack
 from gridhub.db import transaction, utcnow
 from gridhub.mqtt.deadletters import DeadLetterRow, store_dead_letters
 from gridhub.mqtt.inbound import Inbound, Received, describe

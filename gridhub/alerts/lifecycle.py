@@ -25,6 +25,17 @@ TRANSITIONS: Final[dict[str, tuple[frozenset[str], str]]] = {
     "cancel": (frozenset(OPEN_STATES), CANCELLED),
 }
 ACTIONS = tuple(TRANSITIONS)
+EVENT_OF_ACTION = {
+    "dispatch": "dispatched",
+    "ack": "acknowledged",
+    "assign": "assigned",
+    "progress": "in_progress",
+    "resolve": "resolved",
+    "cancel": "cancelled",
+}
+"""The audit event each action records."""
+SYSTEM = "system"
+"""The actor of what the hub does itself (dispatch, escalation, clearing at the source)."""
 
 
 class IllegalTransition(Exception):

@@ -11,7 +11,9 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from gridhub.alerts.models import LiveEvent
+from gridhub.alerts.queries import can_see
 from gridhub.db import is_sqlite
+from gridhub.scope import Scope
 
 LIVE_CHANNEL = "gridhub_live"
 _NOTIFIED = "gridhub.live.notified"
@@ -30,6 +32,8 @@ def publish_live(
     session.execute(select(func.pg_notify(LIVE_CHANNEL, "")))
 
 
+ALERT_EVENTS = "alert."
+"""``alert.new``, ``alert.update``, ``alert.end``: the integration envelope of the change."""
 CHECKINS = "checkins"
 """One event per ingest batch: ``{"items": [check-in, …]}``, each item with its grid path."""
 CAMERA_STATUS = "camera.status"
@@ -47,7 +51,9 @@ class Live:
 
 
 class LiveReader:
-    """Reads the stream for one client from ``last_id`` on, in id order, within a scope.
+    """Reads the stream for one client from ``last_id`` on, in id order, within a scope: the
+    same rule as the alerts list (``queries.visible``), so the stream never shows an alert
+    that ``GET /alerts/{id}`` would not.
 
     On PostgreSQL ids are taken at insert and become visible at commit, so a higher id can
     show up before a lower one: a gap is waited for ``GAP_WAIT`` (a rolled-back id never
@@ -56,9 +62,9 @@ class LiveReader:
 
     GAP_WAIT = timedelta(seconds=2)
 
-    def __init__(self, last_id: int, scope_path: str | None, batch: int = 2000) -> None:
+    def __init__(self, last_id: int, scope: Scope, batch: int = 2000) -> None:
         self.last_id = last_id
-        self.scope_path = scope_path
+        self.scope = scope
         self.batch = batch
 
     def poll(self, session: Session, now: datetime) -> list[Live]:
@@ -70,29 +76,37 @@ class LiveReader:
             .limit(self.batch)
         ).all()
         shown: list[Live] = []
+        seen: dict[int, bool] = {}  # an alert's visibility, asked once per poll
         for row in rows:
             if row.id != self.last_id + 1 and now - row.at < self.GAP_WAIT:
                 break  # an earlier id may still commit: wait for it
             self.last_id = row.id
-            if not self._in_scope(row.region_path):
-                continue
-            data = row.data
-            if row.type == CHECKINS and self.scope_path is not None:
-                items = [i for i in data["items"] if i["path"].startswith(self.scope_path)]
-                if not items:
-                    continue
-                data = {"items": items}
-            shown.append(Live(row.id, row.at, row.type, data))
+            data = self._visible_part(session, row, seen)
+            if data is not None:
+                shown.append(Live(row.id, row.at, row.type, data))
         return shown
 
-    def _in_scope(self, region_path: str) -> bool:
-        """Under the scope, or an event over several grids whose common path is above it."""
-        scope = self.scope_path
-        return (
-            scope is None
-            or region_path.startswith(scope)
-            or (region_path != "/" and scope.startswith(region_path))
-        )
+    def _visible_part(
+        self, session: Session, row: LiveEvent, seen: dict[int, bool]
+    ) -> dict[str, Any] | None:
+        """What of ``row`` the scope may see: all of it, its check-ins in scope, or nothing."""
+        scope = self.scope
+        if scope.unrestricted:
+            return row.data
+        if row.type == CHECKINS:
+            items = [item for item in row.data["items"] if scope.contains(item["path"])]
+            return {"items": items} if items else None
+        if scope.contains(row.region_path):
+            return row.data
+        if not row.type.startswith(ALERT_EVENTS) or scope.root is None:
+            return None
+        # An alert over several grids, placed above the scope: seen if it covers one of them.
+        if not scope.root.startswith(row.region_path):
+            return None
+        alert_id = row.data["after"]["id"]
+        if alert_id not in seen:
+            seen[alert_id] = can_see(session, scope, alert_id)
+        return row.data if seen[alert_id] else None
 
 
 def latest_id(session: Session) -> int:

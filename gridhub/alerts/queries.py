@@ -1,15 +1,19 @@
-"""Reading alerts for people: scoped lists (roll-up by region path) and one alert in full."""
+"""Reading alerts for people: scoped lists (roll-up by region path) and one alert in full.
+
+An alert is visible in a scope when its place lies under it, or when it covers one of the
+scope's grids (a town-wide warning is seen in every village it reaches). Acting on it needs
+more: the whole alert under the scope (``covered``).
+"""
 
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, and_, exists, false, func, or_, select, true
+from sqlalchemy import ColumnElement, and_, exists, func, or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from gridhub.alerts.lifecycle import STATES
 from gridhub.alerts.models import Alert, AlertGrid, Delivery
-from gridhub.api.models import User
-from gridhub.geo.models import Region
+from gridhub.scope import Scope
 from gridhub.severity import severity_rank
 
 STATUS_FILTERS = ("open", "closed", *STATES)
@@ -29,38 +33,32 @@ class AlertFilter:
             severity_rank(self.severity)
 
 
-def scope_path(session: Session, user: User) -> str | None:
-    """The region path a user sees beneath (None: everything; unknown scope: nothing)."""
-    if user.scope is None:
-        return None
-    return session.scalar(select(Region.path).where(Region.code == user.scope)) or "\x00"
+def visible(scope: Scope) -> ColumnElement[bool]:
+    """Alerts seen in ``scope``: placed under it, or covering one of its grids."""
+    if scope.unrestricted or scope.empty:
+        return scope.sql(Alert.region_path)
+    covers = exists().where(AlertGrid.alert_id == Alert.id, scope.sql(AlertGrid.path))
+    return or_(scope.sql(Alert.region_path), covers)
 
 
-def visible(path: str | None) -> ColumnElement[bool]:
-    """Alerts under ``path``: in a grid beneath it, or covering one of its grids."""
-    if path is None:
-        return true()
-    if path == "\x00":
-        return false()
-    covers = exists().where(
-        AlertGrid.alert_id == Alert.id, AlertGrid.path.startswith(path, autoescape=True)
-    )
-    return or_(Alert.region_path.startswith(path, autoescape=True), covers)
-
-
-def can_see(session: Session, user: User, alert: Alert) -> bool:
-    path = scope_path(session, user)
-    if path is None:
+def can_see(session: Session, scope: Scope, alert_id: int) -> bool:
+    if scope.unrestricted:
         return True
-    query = select(Alert.id).where(Alert.id == alert.id, visible(path))
+    query = select(Alert.id).where(Alert.id == alert_id, visible(scope))
     return session.scalar(query) is not None
 
 
+def covered(scope: Scope, alert: Alert) -> bool:
+    """Whether the whole alert lies under ``scope``: every grid of it (their deepest common
+    path is under the scope exactly when each of them is)."""
+    return scope.unrestricted or (bool(alert.grids) and scope.contains(alert.region_path))
+
+
 def list_alerts(
-    session: Session, user: User, wanted: AlertFilter, limit: int, offset: int
+    session: Session, scope: Scope, wanted: AlertFilter, limit: int, offset: int
 ) -> tuple[list[Alert], int]:
-    """A page of alerts in the user's scope, newest first, and how many match."""
-    conditions = [visible(scope_path(session, user))]
+    """A page of alerts in ``scope``, newest first, and how many match."""
+    conditions = [visible(scope)]
     if wanted.status == "open":
         conditions.append(Alert.is_open)
     elif wanted.status == "closed":

@@ -12,11 +12,10 @@ from sqlalchemy import delete, select, text, update
 from sqlalchemy.orm import Session
 
 from gridhub.alerts.context import AlertContext
-from gridhub.alerts.deliveries import notify_members, publish_change, record_event
-from gridhub.alerts.escalation import Policy, on_timeout
+from gridhub.alerts.deliveries import publish_change
 from gridhub.alerts.messages import snapshot
 from gridhub.alerts.models import Alert, AlertTimer
-from gridhub.alerts.raising import SYSTEM, everyone_for, named
+from gridhub.alerts.notify import escalate
 from gridhub.db import is_sqlite
 
 
@@ -37,57 +36,12 @@ def fire_due_timers(session: Session, ctx: AlertContext, now: datetime, limit: i
     return len(due)
 
 
-def next_due(session: Session) -> datetime | None:
-    """When the earliest timer falls due (None: no timer is set)."""
-    return session.scalar(select(AlertTimer.due_at).order_by(AlertTimer.due_at).limit(1))
-
-
 def _fire(session: Session, ctx: AlertContext, timer: AlertTimer, now: datetime) -> None:
     alert = session.get(Alert, timer.alert_id)
     if alert is None or not alert.is_open or alert.acked_at is not None:
         session.execute(delete(AlertTimer).where(AlertTimer.alert_id == timer.alert_id))
         return
-    policy = Policy.from_dict(alert.policy)
-    everyone = everyone_for(session, ctx, alert, now)
-    step = on_timeout(policy, alert.level, alert.reminders, now, {p.role for p in everyone})
     before = snapshot(alert)
-    from_role = policy.levels[alert.level].role
-    if step.action == "exhausted":
-        session.delete(timer)
-        record_event(
-            session,
-            alert,
-            "exhausted",
-            SYSTEM,
-            now,
-            note=f"no acknowledgement after the last level ({from_role})",
-        )
-    else:
-        recipients = [p for p in everyone if p.role == step.role]
-        notify_members(
-            session,
-            ctx,
-            alert,
-            recipients,
-            now,
-            level=step.level,
-            reminder=step.reminders,
-            extra_urls=policy.levels[step.level].notify,
-        )
-        names = named(recipients)
-        if step.action == "escalate":
-            note = f"{from_role} → {step.role}: to {names}"
-        else:
-            note = f"reminder {step.reminders} to {step.role}: {names}"
-        record_event(
-            session,
-            alert,
-            "escalated" if step.action == "escalate" else "reminded",
-            SYSTEM,
-            now,
-            note=note,
-        )
-        alert.level, alert.reminders = step.level, step.reminders
-        timer.due_at = step.due_at
+    escalate(session, ctx, alert, timer, now)
     alert.updated_at = now
     publish_change(session, ctx, alert, "update", before, now)

@@ -4,7 +4,6 @@ Anything outside the scope is reported exactly like something that does not exis
 """
 
 from datetime import datetime
-from typing import Any
 from urllib.parse import urlsplit
 
 from geoalchemy2.shape import to_shape
@@ -12,7 +11,6 @@ from shapely.geometry import mapping
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
-from gridhub.api.models import User
 from gridhub.api.schemas import (
     GridDetail,
     GridFeature,
@@ -22,27 +20,27 @@ from gridhub.api.schemas import (
     RegionOut,
     ResponsibleOut,
 )
-from gridhub.api.scope import in_scope, scope_filter
 from gridhub.geo.duty import on_duty
 from gridhub.geo.models import LEVELS, Member, MemberArea, Region
-from gridhub.geo.roster import grid_members
+from gridhub.geo.roster import grid_members, member_in_scope
+from gridhub.scope import Scope
 
 GRID = LEVELS[-1]
 
 
-def grid_features(session: Session, user: User, under: str | None = None) -> list[GridFeature]:
-    """Every grid in ``user``'s scope (and under region ``under``, if given), by code."""
-    query = select(Region).where(Region.level == GRID, scope_filter(user, Region.path))
+def grid_features(session: Session, scope: Scope, under: str | None = None) -> list[GridFeature]:
+    """Every grid in ``scope`` (and under region ``under``, if given), by code."""
+    query = select(Region).where(Region.level == GRID, scope.sql(Region.path))
     if under is not None:
         query = query.where(Region.path.contains(f"/{under}/", autoescape=True))
     return [_feature(region) for region in session.scalars(query.order_by(Region.code))]
 
 
 def grid_detail(
-    session: Session, user: User, code: str, now: datetime, timezone: str
+    session: Session, scope: Scope, code: str, now: datetime, timezone: str
 ) -> GridDetail | None:
     """A grid with everyone responsible for it in escalation order; None if not visible."""
-    region = _visible(session, user, code)
+    region = _visible(session, scope, code)
     if region is None or region.level != GRID:
         return None
     members = [
@@ -62,17 +60,17 @@ def grid_detail(
     return GridDetail(**_feature(region).model_dump(), members=members)
 
 
-def region_path(session: Session, user: User, code: str) -> str | None:
-    """The path of region ``code`` if ``user`` may see it."""
-    region = _visible(session, user, code)
+def region_path(session: Session, scope: Scope, code: str) -> str | None:
+    """The path of region ``code`` if it lies in ``scope``."""
+    region = _visible(session, scope, code)
     return None if region is None else region.path
 
 
 def regions_page(
-    session: Session, user: User, paging: PageParams, level: str | None = None
+    session: Session, scope: Scope, paging: PageParams, level: str | None = None
 ) -> Page[RegionOut]:
     """Regions in scope, by path (each parent before its children)."""
-    query = select(Region).where(scope_filter(user, Region.path))
+    query = select(Region).where(scope.sql(Region.path))
     if level is not None:
         query = query.where(Region.level == level)
     total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
@@ -81,10 +79,10 @@ def regions_page(
 
 
 def members_page(
-    session: Session, user: User, paging: PageParams, role: str | None = None
+    session: Session, scope: Scope, paging: PageParams, role: str | None = None
 ) -> Page[MemberOut]:
-    """Members assigned to at least one region in scope, by code."""
-    query = select(Member).where(_member_in_scope(user))
+    """Members assigned to at least one region in scope, by code, with only those regions."""
+    query = select(Member).where(member_in_scope(scope))
     if role is not None:
         query = query.where(Member.role == role)
     total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
@@ -94,30 +92,24 @@ def members_page(
         .offset(paging.offset)
         .options(selectinload(Member.areas).selectinload(MemberArea.region))
     )
-    return Page(items=[_member_out(member) for member in rows], total=total)
+    return Page(items=[_member_out(member, scope) for member in rows], total=total)
 
 
-def member_detail(session: Session, user: User, code: str) -> MemberOut | None:
+def member_detail(session: Session, scope: Scope, code: str) -> MemberOut | None:
     query = (
         select(Member)
-        .where(Member.code == code, _member_in_scope(user))
+        .where(Member.code == code, member_in_scope(scope))
         .options(selectinload(Member.areas).selectinload(MemberArea.region))
     )
     member = session.scalar(query)
-    return None if member is None else _member_out(member)
+    return None if member is None else _member_out(member, scope)
 
 
-def _visible(session: Session, user: User, code: str) -> Region | None:
+def _visible(session: Session, scope: Scope, code: str) -> Region | None:
     region = session.scalar(select(Region).where(Region.code == code))
-    if region is None or not in_scope(user, region.path):
+    if region is None or not scope.contains(region.path):
         return None
     return region
-
-
-def _member_in_scope(user: User) -> Any:
-    if user.scope is None:
-        return Member.areas.any()
-    return Member.areas.any(MemberArea.region.has(scope_filter(user, Region.path)))
 
 
 def _feature(region: Region) -> GridFeature:
@@ -146,12 +138,13 @@ def _region_out(region: Region) -> RegionOut:
     )
 
 
-def _member_out(member: Member) -> MemberOut:
+def _member_out(member: Member, scope: Scope) -> MemberOut:
+    """A member as the scope sees them: a shared member's regions outside it are left out."""
     return MemberOut(
         code=member.code,
         name=member.name,
         role=member.role,
-        areas=[area.region.code for area in member.areas],
+        areas=[area.region.code for area in member.areas if scope.contains(area.region.path)],
         phone=member.phone,
         mqtt_client_id=member.mqtt_client_id,
         notify_channels=[urlsplit(url).scheme for url in member.notify or []],

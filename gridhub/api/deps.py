@@ -5,13 +5,16 @@ from typing import Annotated
 
 from fastapi import Depends, HTTPException, Request, status
 from fastapi.security import OAuth2PasswordBearer
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from gridhub.api.models import USER_ROLES, User
 from gridhub.api.security import InvalidToken, decode_access_token, is_api_token
 from gridhub.api.users import active_user, user_for_api_token
 from gridhub.config import Settings
+from gridhub.geo.models import Region
 from gridhub.hub import Hub
+from gridhub.scope import Scope
 
 
 # Dependencies that do no I/O are ``async``: FastAPI then runs them on the event loop
@@ -73,6 +76,22 @@ def get_current_user(
 
 
 CurrentUser = Annotated[User, Depends(get_current_user)]
+
+
+def scope_of(session: Session, user: User) -> Scope:
+    """The user's scope: everything, or what lies under their region (nothing if it is gone)."""
+    if user.scope is None:
+        return Scope.everything()
+    return Scope.under(session.scalar(select(Region.path).where(Region.code == user.scope)))
+
+
+def get_scope(session: SessionDep, user: CurrentUser) -> Scope:
+    scope = scope_of(session, user)
+    session.commit()  # hand the connection back, as get_current_user does (see there)
+    return scope
+
+
+CurrentScope = Annotated[Scope, Depends(get_scope)]
 
 
 def require_roles(*roles: str) -> Callable[[User], User]:

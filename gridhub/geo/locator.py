@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from gridhub.geo.crs import to_wgs84
 from gridhub.geo.index import GridIndex
-from gridhub.geo.repository import codes_of, grid_revision, grid_shapes
+from gridhub.geo.repository import codes_of, grid_revision, grid_shapes, path_of
 
 log = logging.getLogger(__name__)
 
@@ -35,6 +35,11 @@ class Location:
     distance_m: float | None
     lon: float
     lat: float
+
+    @property
+    def region_path(self) -> str | None:
+        """The grid's region path (``/C/T/V/G/``), None outside every grid."""
+        return path_of(self.path) if self.grid is not None else None
 
 
 @dataclass(frozen=True)

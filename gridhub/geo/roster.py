@@ -10,12 +10,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, select
 from sqlalchemy.orm import Session
 
 from gridhub.geo.duty import ALWAYS, DEFAULT_TIMEZONE, parse_duty
 from gridhub.geo.models import LEVELS, PATH_SEPARATOR, Member, MemberArea, Region
 from gridhub.geo.roles import ESCALATION, ROLE_NAMES, role_rank
+from gridhub.scope import Scope
 
 CHUNK = 500
 """Codes per ``IN (…)`` list: well under every backend's bound-parameter limit."""
@@ -66,6 +67,11 @@ def grid_members(session: Session, grid_code: str) -> list[Responsible]:
     """Everyone responsible for ``grid_code`` whatever their duty hours: the escalation
     chain first, then police and legal advisers."""
     return _roster(session, [grid_code], ROLE_NAMES, lambda _duty: True).get(grid_code, [])
+
+
+def member_in_scope(scope: Scope) -> ColumnElement[bool]:
+    """Members responsible for some region under ``scope`` (shared members included)."""
+    return Member.areas.any(MemberArea.region.has(scope.sql(Region.path)))
 
 
 def member_grid_codes(session: Session, member_code: str) -> set[str]:

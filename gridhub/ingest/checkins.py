@@ -11,11 +11,12 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from gridhub.events import CheckinStored, SosRaised
-from gridhub.geo.models import PATH_SEPARATOR, Member, Region
+from gridhub.geo.models import Member, Region
 from gridhub.ingest.models import Checkin, WorkerStatus
 from gridhub.ingest.payloads import CheckinPayload
 from gridhub.ingest.pipeline import BatchContext, Item
 from gridhub.ingest.status import update_status
+from gridhub.scope import EVERYTHING, Scope
 
 COLUMNS = (
     "worker_code",
@@ -193,12 +194,12 @@ def list_checkins(
     until: datetime | None = None,
     limit: int = 50,
     offset: int = 0,
-    scope: str | None = None,
+    scope: Scope = EVERYTHING,
 ) -> tuple[list[Checkin], int]:
     """Check-ins newest first by their own timestamps, and how many match in all.
 
-    ``scope`` (a region code) keeps those whose grid lies under that region; check-ins
-    outside every grid are then left out.
+    A restricted ``scope`` keeps those whose grid lies under it; check-ins outside every
+    grid are then left out.
     """
     query = select(Checkin)
     if worker is not None:
@@ -209,11 +210,8 @@ def list_checkins(
         query = query.where(Checkin.ts >= since)
     if until is not None:
         query = query.where(Checkin.ts < until)
-    if scope is not None:
-        segment = f"{PATH_SEPARATOR}{scope}{PATH_SEPARATOR}"
-        query = query.join(Region, Region.code == Checkin.grid_code).where(
-            Region.path.contains(segment, autoescape=True)
-        )
+    if not scope.unrestricted:
+        query = query.join(Region, Region.code == Checkin.grid_code).where(scope.sql(Region.path))
     total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
     rows = session.scalars(
         query.order_by(Checkin.ts.desc(), Checkin.id.desc()).limit(limit).offset(offset)

@@ -7,10 +7,11 @@ from sqlalchemy import Select, func, insert, select
 from sqlalchemy.orm import Session
 
 from gridhub.events import SensorCleared, SensorWarning
-from gridhub.geo.models import PATH_SEPARATOR, Region
+from gridhub.geo.models import Region
 from gridhub.ingest.models import Sensor, SensorReading, SensorWarningRecord
 from gridhub.ingest.payloads import SensorReadingPayload, SensorWarningPayload
 from gridhub.ingest.pipeline import BatchContext, Item
+from gridhub.scope import EVERYTHING, Scope
 from gridhub.severity import SEVERITIES
 
 
@@ -214,27 +215,24 @@ def _record(
 
 
 def list_sensors(
-    session: Session, limit: int = 100, offset: int = 0, scope: str | None = None
+    session: Session, limit: int = 100, offset: int = 0, scope: Scope = EVERYTHING
 ) -> tuple[list[Sensor], int]:
-    """Sensors by code; ``scope`` (a region code) keeps those in grids under that region."""
+    """Sensors by code; a restricted ``scope`` keeps those in grids under it."""
     query = _scoped(select(Sensor), scope)
     total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
     rows = session.scalars(query.order_by(Sensor.code).limit(limit).offset(offset)).all()
     return list(rows), total
 
 
-def get_sensor(session: Session, code: str, scope: str | None = None) -> Sensor | None:
+def get_sensor(session: Session, code: str, scope: Scope = EVERYTHING) -> Sensor | None:
     """The sensor ``code``, or None if unknown or outside ``scope``."""
     return session.scalar(_scoped(select(Sensor).where(Sensor.code == code), scope))
 
 
-def _scoped(query: Select[tuple[Sensor]], scope: str | None) -> Select[tuple[Sensor]]:
-    if scope is None:
+def _scoped(query: Select[tuple[Sensor]], scope: Scope) -> Select[tuple[Sensor]]:
+    if scope.unrestricted:
         return query
-    segment = f"{PATH_SEPARATOR}{scope}{PATH_SEPARATOR}"
-    return query.join(Region, Region.code == Sensor.grid_code).where(
-        Region.path.contains(segment, autoescape=True)
-    )
+    return query.join(Region, Region.code == Sensor.grid_code).where(scope.sql(Region.path))
 
 
 def list_readings(

@@ -23,6 +23,7 @@ from gridhub.config import load_settings
 from gridhub.db import transaction, utcnow
 from gridhub.events import CheckinStored
 from gridhub.hub import Hub
+from gridhub.scope import Scope
 from tests.alerts.conftest import Town
 from tests.support.services import free_port
 
@@ -139,11 +140,11 @@ def test_the_live_reader_waits_for_late_ids_and_filters_by_scope(
 ) -> None:
     alert_id = _sensor_alert(sessions, town)
     with sessions() as session:
-        everything = LiveReader(0, None).poll(session, utcnow())
+        everything = LiveReader(0, Scope.everything()).poll(session, utcnow())
         assert [e.type for e in everything] == ["alert.new"]
         assert everything[0].data["after"]["id"] == alert_id
-        assert LiveReader(0, "/C1/T1/V2/G3/").poll(session, utcnow()) == []
-        assert len(LiveReader(0, "/C1/T1/").poll(session, utcnow())) == 1
+        assert LiveReader(0, Scope("/C1/T1/V2/G3/")).poll(session, utcnow()) == []
+        assert len(LiveReader(0, Scope("/C1/T1/")).poll(session, utcnow())) == 1
     g1, g3 = town.g1_point, town.g3_point
     batch = [
         CheckinStored(None, "W1", "checkpoint", g1[0], g1[1], "G1", True, utcnow()),
@@ -152,9 +153,9 @@ def test_the_live_reader_waits_for_late_ids_and_filters_by_scope(
     with transaction(sessions) as session:
         AlertsSink(AlertContext())(session, batch)
     with sessions() as session:
-        [seen] = LiveReader(1, "/C1/T1/V2/G3/").poll(session, utcnow())
+        [seen] = LiveReader(1, Scope("/C1/T1/V2/G3/")).poll(session, utcnow())
         assert seen.type == "checkins" and [i["worker"] for i in seen.data["items"]] == ["W3"]
-        [everything] = LiveReader(1, None).poll(session, utcnow())
+        [everything] = LiveReader(1, Scope.everything()).poll(session, utcnow())
         assert len(everything.data["items"]) == 2
 
 

@@ -6,17 +6,11 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from gridhub.alerts.actions import NotARecipient, act, device_ack
 from gridhub.alerts.context import AlertContext
 from gridhub.alerts.lifecycle import IllegalTransition
 from gridhub.alerts.models import Alert, AlertEvent, AlertGrid, AlertTimer, Delivery
-from gridhub.alerts.raising import (
-    AlertSpec,
-    NotARecipient,
-    act,
-    clear_alerts,
-    device_ack,
-    raise_alert,
-)
+from gridhub.alerts.raising import AlertSpec, clear_alerts, raise_alert
 from gridhub.alerts.timers import fire_due_timers
 from tests.alerts.conftest import NOON, Town
 

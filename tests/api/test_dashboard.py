@@ -17,7 +17,8 @@ from selenium.webdriver.support import expected_conditions as ec
 from selenium.webdriver.support.ui import WebDriverWait
 from sqlalchemy import func, select
 
-from gridhub.alerts.raising import AlertSpec, act, raise_alert
+from gridhub.alerts.actions import act
+from gridhub.alerts.raising import AlertSpec, raise_alert
 from gridhub.api.app import create_app
 from gridhub.cameras.models import Camera
 from gridhub.config import load_settings

@@ -8,13 +8,15 @@ from fastapi import APIRouter, HTTPException, Query, status
 from shapely.errors import GeometryTypeError
 
 from gridhub.alerts import queries
+from gridhub.alerts.actions import UnknownAlert, act
 from gridhub.alerts.lifecycle import IllegalTransition
-from gridhub.alerts.raising import AlertSpec, UnknownAlert, act, raise_alert
+from gridhub.alerts.raising import AlertSpec, raise_alert
 from gridhub.alerts.schemas import ActionIn, AlertCreate, AlertDetailOut, AlertOut
-from gridhub.api.deps import API_PREFIX, CurrentUser, HubDep, SessionDep
+from gridhub.api.deps import API_PREFIX, CurrentScope, CurrentUser, HubDep, SessionDep
 from gridhub.api.models import User
 from gridhub.api.schemas import Page, Paging
 from gridhub.db import utcnow
+from gridhub.scope import OutOfScope
 
 router = APIRouter(prefix=f"{API_PREFIX}/alerts", tags=["alerts"])
 
@@ -31,7 +33,7 @@ ACTION_ROLES: dict[str, frozenset[str]] = {
 
 @router.get("")
 def list_alerts(
-    user: CurrentUser,
+    scope: CurrentScope,
     session: SessionDep,
     paging: Paging,
     status_: Annotated[
@@ -47,24 +49,25 @@ def list_alerts(
         wanted = queries.AlertFilter(status_, severity, grid, since)
     except ValueError as exc:
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, str(exc)) from None
-    items, total = queries.list_alerts(session, user, wanted, paging.limit, paging.offset)
+    items, total = queries.list_alerts(session, scope, wanted, paging.limit, paging.offset)
     return Page[AlertOut](items=[AlertOut.model_validate(a) for a in items], total=total)
 
 
 @router.get("/{alert_id}")
-def get_alert(alert_id: int, user: CurrentUser, session: SessionDep) -> AlertDetailOut:
+def get_alert(alert_id: int, scope: CurrentScope, session: SessionDep) -> AlertDetailOut:
     """One alert with every event (who, when, from, to, why) and every delivery attempt."""
     alert = queries.alert_detail(session, alert_id)
-    if alert is None or not queries.can_see(session, user, alert):
+    if alert is None or not queries.can_see(session, scope, alert_id):
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"no alert {alert_id} in your scope")
     return AlertDetailOut.model_validate(alert)
 
 
 @router.post("", status_code=status.HTTP_201_CREATED)
 def create_alert(
-    body: AlertCreate, user: CurrentUser, session: SessionDep, hub: HubDep
+    body: AlertCreate, user: CurrentUser, scope: CurrentScope, session: SessionDep, hub: HubDep
 ) -> AlertDetailOut:
-    """An operator's alert, routed and escalated like any other."""
+    """An operator's alert, routed and escalated like any other; its place (and assignee)
+    must lie within the caller's scope (403 otherwise, and nothing is sent)."""
     _require(user, HANDLERS, "create alerts")
     try:
         spec = AlertSpec(
@@ -80,13 +83,13 @@ def create_alert(
             grids=tuple(body.grids),
             assignee=body.assignee,
         )
-        alert = raise_alert(session, spec, utcnow(), hub.alert_context)
+        alert = raise_alert(session, spec, utcnow(), hub.alert_context, scope)
+    except OutOfScope as exc:
+        session.rollback()
+        raise HTTPException(status.HTTP_403_FORBIDDEN, str(exc)) from None
     except (ValueError, GeometryTypeError, KeyError, TypeError) as exc:
         session.rollback()
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, f"bad alert: {exc}") from None
-    if not queries.can_see(session, user, alert):
-        session.rollback()
-        raise HTTPException(status.HTTP_403_FORBIDDEN, "that place is outside your scope")
     session.commit()
     return AlertDetailOut.model_validate(queries.alert_detail(session, alert.id))
 
@@ -96,6 +99,7 @@ def handle_alert(
     alert_id: int,
     action: Action,
     user: CurrentUser,
+    scope: CurrentScope,
     session: SessionDep,
     hub: HubDep,
     body: ActionIn | None = None,
@@ -103,8 +107,7 @@ def handle_alert(
     """Acknowledge, assign, take on, resolve or cancel; 409 with the state if not allowed now."""
     _require(user, ACTION_ROLES[action], action)
     body = body or ActionIn()
-    found = queries.alert_detail(session, alert_id)
-    if found is None or not queries.can_see(session, user, found):
+    if not queries.can_see(session, scope, alert_id):
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"no alert {alert_id} in your scope")
     try:
         alert = act(
@@ -117,7 +120,11 @@ def handle_alert(
             channel="api",
             assignee=body.assignee,
             ctx=hub.alert_context,
+            scope=scope,
         )
+    except OutOfScope as exc:
+        session.rollback()
+        raise HTTPException(status.HTTP_403_FORBIDDEN, str(exc)) from None
     except IllegalTransition as exc:
         session.rollback()
         raise HTTPException(

@@ -5,7 +5,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, HTTPException, Query, Response, status
 from fastapi.responses import StreamingResponse
 
-from gridhub.api.deps import API_PREFIX, CurrentUser, HubDep, SessionDep, require_roles
+from gridhub.api.deps import API_PREFIX, CurrentScope, HubDep, SessionDep, require_roles
 from gridhub.cameras import views
 from gridhub.cameras.live import MEDIA_TYPE, TooManyViewers
 from gridhub.cameras.onvif_cameras import PtzCommand, ptz
@@ -46,35 +46,35 @@ def _device_failed(exc: DeviceError) -> HTTPException:
 
 @router.get("/cameras")
 def list_cameras(
-    user: CurrentUser,
+    scope: CurrentScope,
     session: SessionDep,
     under: Annotated[str | None, Query(description="Only feeds under this region code.")] = None,
 ) -> dict[str, Any]:
     """Every feed in the caller's scope as a GeoJSON FeatureCollection (no credentials)."""
     try:
-        return views.cameras_in_scope(session, user, under)
+        return views.cameras_in_scope(session, scope, under)
     except views.NotVisible as exc:
         raise _not_found(exc) from None
 
 
 @router.get("/cameras/health")
 def camera_health(
-    user: CurrentUser,
+    scope: CurrentScope,
     session: SessionDep,
     region: Annotated[str | None, Query(description="Region code; default your scope.")] = None,
 ) -> list[dict[str, Any]]:
     """Share of cameras online now, over 24 h and 7 days, per town, village and grid."""
     try:
-        return views.health_in_scope(session, user, region, utcnow())
+        return views.health_in_scope(session, scope, region, utcnow())
     except views.NotVisible as exc:
         raise _not_found(exc) from None
 
 
 @router.get("/grids/{code}/feeds")
-def grid_feeds(code: str, user: CurrentUser, session: SessionDep) -> dict[str, Any]:
+def grid_feeds(code: str, scope: CurrentScope, session: SessionDep) -> dict[str, Any]:
     """Fixed cameras in the grid and the drones over it now."""
     try:
-        return views.feeds_of_grid(session, user, code, utcnow())
+        return views.feeds_of_grid(session, scope, code, utcnow())
     except views.NotVisible as exc:
         raise _not_found(exc) from None
 
@@ -83,11 +83,11 @@ def grid_feeds(code: str, user: CurrentUser, session: SessionDep) -> dict[str, A
     "/cameras/{code}/ptz", status_code=status.HTTP_204_NO_CONTENT, dependencies=[Controller]
 )
 async def move_camera(
-    code: str, command: PtzCommand, user: CurrentUser, session: SessionDep, cameras: Cameras
+    code: str, command: PtzCommand, scope: CurrentScope, session: SessionDep, cameras: Cameras
 ) -> Response:
     """Continuous move, stop, or go to a preset."""
     try:
-        camera = views.visible_camera(session, user, code)
+        camera = views.visible_camera(session, scope, code)
         await ptz(camera, cameras.box, command, cameras.settings.cameras.onvif_timeout_s)
     except views.NotVisible as exc:
         raise _not_found(exc) from None
@@ -97,10 +97,12 @@ async def move_camera(
 
 
 @router.get("/cameras/{code}/snapshot", response_class=Response)
-async def snapshot(code: str, user: CurrentUser, session: SessionDep, cameras: Cameras) -> Response:
+async def snapshot(
+    code: str, scope: CurrentScope, session: SessionDep, cameras: Cameras
+) -> Response:
     """The camera's picture now (JPEG), cached for a few seconds."""
     try:
-        source = cameras.source(views.visible_camera(session, user, code))
+        source = cameras.source(views.visible_camera(session, scope, code))
         picture = await cameras.snapshots.get(source)
     except views.NotVisible as exc:
         raise _not_found(exc) from None
@@ -113,14 +115,14 @@ async def snapshot(code: str, user: CurrentUser, session: SessionDep, cameras: C
 @router.get("/cameras/{code}/live", response_class=StreamingResponse)
 async def live(
     code: str,
-    user: CurrentUser,
+    scope: CurrentScope,
     session: SessionDep,
     cameras: Cameras,
     frames: Annotated[int | None, Query(ge=1, description="Stop after this many frames.")] = None,
 ) -> StreamingResponse:
     """The camera's stream as MJPEG for a browser ``<img>``; a few viewers per camera."""
     try:
-        camera = views.visible_camera(session, user, code)
+        camera = views.visible_camera(session, scope, code)
         url = camera.sub_stream_url or camera.stream_url
         if url is None:
             raise HTTPException(status.HTTP_409_CONFLICT, f"camera {code} has no stream")

@@ -7,7 +7,7 @@ from fastapi import APIRouter, HTTPException, Query, status
 from pydantic import AwareDatetime
 
 from gridhub.api import catalog
-from gridhub.api.deps import API_PREFIX, CurrentUser, SessionDep
+from gridhub.api.deps import API_PREFIX, CurrentScope, SessionDep
 from gridhub.api.schemas import MemberOut, Page, Paging, Schema
 from gridhub.ingest.checkins import list_checkins
 
@@ -54,7 +54,7 @@ class MemberDetailOut(MemberOut):
 
 @router.get("")
 def get_checkins(
-    user: CurrentUser,
+    scope: CurrentScope,
     session: SessionDep,
     paging: Paging,
     worker: Annotated[str | None, Query(description="Only this worker's check-ins.")] = None,
@@ -63,10 +63,10 @@ def get_checkins(
     until: Until = None,
 ) -> Page[CheckinOut]:
     """Check-ins in grids of the caller's scope, newest first by their own timestamps."""
-    if grid is not None and catalog.region_path(session, user, grid) is None:
+    if grid is not None and catalog.region_path(session, scope, grid) is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"no grid {grid!r} in your scope")
     rows, total = list_checkins(
-        session, worker, grid, since, until, paging.limit, paging.offset, user.scope
+        session, worker, grid, since, until, paging.limit, paging.offset, scope
     )
     items = [
         CheckinOut(

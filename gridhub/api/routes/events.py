@@ -12,8 +12,7 @@ from fastapi.responses import StreamingResponse
 from sqlalchemy.orm import Session, sessionmaker
 
 from gridhub.alerts.live import Live, LiveReader, latest_id
-from gridhub.alerts.queries import scope_path
-from gridhub.api.deps import API_PREFIX, CurrentUser, HubDep, SessionDep
+from gridhub.api.deps import API_PREFIX, CurrentScope, HubDep, SessionDep
 from gridhub.api.live_signal import LiveSignal
 from gridhub.db import utcnow
 
@@ -31,7 +30,7 @@ RETRY_MS = 2000
 @router.get("")
 def live_events(
     request: Request,
-    user: CurrentUser,
+    scope: CurrentScope,
     session: SessionDep,
     hub: HubDep,
     last_event_id: Annotated[str | None, Header(alias="Last-Event-ID")] = None,
@@ -50,7 +49,7 @@ def live_events(
                 status.HTTP_422_UNPROCESSABLE_CONTENT, "Last-Event-ID must be an event id"
             ) from None
     start = after if after is not None else latest_id(session)
-    reader = LiveReader(start, scope_path(session, user))
+    reader = LiveReader(start, scope)
     session.close()
     return StreamingResponse(
         _stream(request, hub.sessions, reader),

@@ -5,9 +5,8 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, HTTPException, Query, status
 
 from gridhub.api import catalog
-from gridhub.api.deps import API_PREFIX, CurrentUser, HubDep, SessionDep, SettingsDep
+from gridhub.api.deps import API_PREFIX, CurrentScope, HubDep, SessionDep, SettingsDep
 from gridhub.api.schemas import GridCollection, GridDetail, LocationOut
-from gridhub.api.scope import codes_in_scope
 from gridhub.db import utcnow
 
 router = APIRouter(prefix=f"{API_PREFIX}/grids", tags=["grids"])
@@ -15,17 +14,17 @@ router = APIRouter(prefix=f"{API_PREFIX}/grids", tags=["grids"])
 
 @router.get("")
 def list_grids(
-    user: CurrentUser,
+    scope: CurrentScope,
     session: SessionDep,
     under: Annotated[str | None, Query(description="Only grids under this region code.")] = None,
 ) -> GridCollection:
     """Every grid in the caller's scope as a GeoJSON FeatureCollection."""
-    return GridCollection(features=catalog.grid_features(session, user, under))
+    return GridCollection(features=catalog.grid_features(session, scope, under))
 
 
 @router.get("/locate")
 def locate(
-    user: CurrentUser,
+    scope: CurrentScope,
     session: SessionDep,
     hub: HubDep,
     lon: Annotated[float, Query(ge=-180, le=180)],
@@ -34,10 +33,10 @@ def locate(
 ) -> LocationOut:
     """The grid containing a point; outside every grid, the nearest one and its distance."""
     location = hub.locator.locate(lon, lat, crs)
-    if location.grid is not None and not codes_in_scope(user, location.path):
+    if location.grid is not None and not scope.contains(location.region_path):
         raise HTTPException(status.HTTP_404_NOT_FOUND, "no grid in your scope at this point")
     nearest, distance = location.nearest, location.distance_m
-    if nearest is not None and catalog.region_path(session, user, nearest) is None:
+    if nearest is not None and catalog.region_path(session, scope, nearest) is None:
         nearest, distance = None, None
     return LocationOut(
         lon=location.lon,
@@ -51,10 +50,10 @@ def locate(
 
 @router.get("/{code}")
 def get_grid(
-    code: str, user: CurrentUser, session: SessionDep, settings: SettingsDep
+    code: str, scope: CurrentScope, session: SessionDep, settings: SettingsDep
 ) -> GridDetail:
     """One grid as a GeoJSON Feature, with everyone responsible in escalation order."""
-    grid = catalog.grid_detail(session, user, code, utcnow(), settings.timezone)
+    grid = catalog.grid_detail(session, scope, code, utcnow(), settings.timezone)
     if grid is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"no grid {code!r} in your scope")
     return grid

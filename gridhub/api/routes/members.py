@@ -5,7 +5,7 @@ from typing import Annotated
 from fastapi import APIRouter, HTTPException, Query, status
 
 from gridhub.api import catalog
-from gridhub.api.deps import API_PREFIX, CurrentUser, SessionDep
+from gridhub.api.deps import API_PREFIX, CurrentScope, SessionDep
 from gridhub.api.routes.checkins import MemberDetailOut
 from gridhub.api.schemas import MemberOut, Page, Paging
 from gridhub.ingest.checkins import last_checkin
@@ -15,19 +15,25 @@ router = APIRouter(prefix=f"{API_PREFIX}/members", tags=["members"])
 
 @router.get("")
 def list_members(
-    user: CurrentUser,
+    scope: CurrentScope,
     session: SessionDep,
     paging: Paging,
     role: Annotated[str | None, Query(description="Only members with this role.")] = None,
 ) -> Page[MemberOut]:
     """Members assigned to a grid or region in the caller's scope, by code."""
-    return catalog.members_page(session, user, paging, role)
+    return catalog.members_page(session, scope, paging, role)
 
 
 @router.get("/{code}")
-def get_member(code: str, user: CurrentUser, session: SessionDep) -> MemberDetailOut:
+def get_member(code: str, scope: CurrentScope, session: SessionDep) -> MemberDetailOut:
     """A member, with the last known position and patrol state (``last_checkin``)."""
-    member = catalog.member_detail(session, user, code)
+    member = catalog.member_detail(session, scope, code)
     if member is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"no member {code!r} in your scope")
-    return MemberDetailOut(**member.model_dump(), last_checkin=last_checkin(session, code))
+    last = last_checkin(session, code)
+    # A shared member's position in a grid outside the scope is not the caller's to see.
+    if last is not None and not scope.unrestricted:
+        grid = last["grid"]
+        if not isinstance(grid, str) or catalog.region_path(session, scope, grid) is None:
+            last = None
+    return MemberDetailOut(**member.model_dump(), last_checkin=last)

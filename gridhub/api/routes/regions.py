@@ -5,7 +5,7 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Query
 
 from gridhub.api import catalog
-from gridhub.api.deps import API_PREFIX, CurrentUser, SessionDep
+from gridhub.api.deps import API_PREFIX, CurrentScope, SessionDep
 from gridhub.api.schemas import Page, Paging, RegionOut
 
 router = APIRouter(prefix=f"{API_PREFIX}/regions", tags=["regions"])
@@ -13,10 +13,10 @@ router = APIRouter(prefix=f"{API_PREFIX}/regions", tags=["regions"])
 
 @router.get("")
 def list_regions(
-    user: CurrentUser,
+    scope: CurrentScope,
     session: SessionDep,
     paging: Paging,
     level: Annotated[Literal["county", "town", "village", "grid"] | None, Query()] = None,
 ) -> Page[RegionOut]:
     """Regions in the caller's scope, parents before children."""
-    return catalog.regions_page(session, user, paging, level)
+    return catalog.regions_page(session, scope, paging, level)

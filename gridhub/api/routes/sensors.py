@@ -4,7 +4,7 @@ from datetime import datetime
 
 from fastapi import APIRouter, HTTPException, status
 
-from gridhub.api.deps import API_PREFIX, CurrentUser, SessionDep
+from gridhub.api.deps import API_PREFIX, CurrentScope, SessionDep
 from gridhub.api.routes.checkins import Since, Until
 from gridhub.api.schemas import Page, Paging, Schema
 from gridhub.ingest.models import Sensor
@@ -60,23 +60,23 @@ def _sensor_out(sensor: Sensor) -> SensorOut:
 
 
 @router.get("")
-def get_sensors(user: CurrentUser, session: SessionDep, paging: Paging) -> Page[SensorOut]:
+def get_sensors(scope: CurrentScope, session: SessionDep, paging: Paging) -> Page[SensorOut]:
     """Sensors in grids of the caller's scope, by code, with their current level."""
-    rows, total = list_sensors(session, paging.limit, paging.offset, user.scope)
+    rows, total = list_sensors(session, paging.limit, paging.offset, scope)
     return Page(items=[_sensor_out(row) for row in rows], total=total)
 
 
 @router.get("/{code}/readings")
 def get_readings(
     code: str,
-    user: CurrentUser,
+    scope: CurrentScope,
     session: SessionDep,
     paging: Paging,
     since: Since = None,
     until: Until = None,
 ) -> Page[ReadingOut]:
     """A sensor's readings, newest first by their own timestamps."""
-    if get_sensor(session, code, user.scope) is None:
+    if get_sensor(session, code, scope) is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"no sensor {code!r} in your scope")
     rows, total = list_readings(session, code, since, until, paging.limit, paging.offset)
     return Page(items=[ReadingOut.model_validate(row) for row in rows], total=total)

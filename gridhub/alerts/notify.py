@@ -1,0 +1,172 @@
+"""Who hears about an alert, telling them, and recording it: the one path that raising,
+re-notifying after a change, assigning and the escalation timers all take.
+
+Everything runs in the caller's transaction; the dispatcher sends after the commit.
+"""
+
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from gridhub.alerts import lifecycle
+from gridhub.alerts.context import AlertContext
+from gridhub.alerts.deliveries import notify_members, record_event
+from gridhub.alerts.escalation import Policy, begin, on_timeout
+from gridhub.alerts.lifecycle import SYSTEM, next_state
+from gridhub.alerts.models import Alert, AlertGrid, AlertTimer
+from gridhub.alerts.routing import BULK_GRIDS, Recipient, responsible
+from gridhub.geo.models import Member
+
+MOST_NAMED = 20
+"""An event's note names at most this many recipients (a flood warning has thousands)."""
+
+
+def responsible_now(
+    session: Session,
+    ctx: AlertContext,
+    alert: Alert,
+    now: datetime,
+    paths: dict[str, str] | None = None,
+) -> list[Recipient]:
+    """Who is responsible for the alert's grids now, in escalation order. With the grids'
+    ``paths`` known (a new alert), or many grids, one query over the region subtree."""
+    if paths is None and len(alert.grids) > BULK_GRIDS:
+        session.flush()
+        query = select(AlertGrid.grid, AlertGrid.path).where(AlertGrid.alert_id == alert.id)
+        paths = dict(session.execute(query).tuples().all())
+    return responsible(session, alert.grids, now, ctx.timezone, paths)
+
+
+def members(session: Session, codes: list[str]) -> list[Recipient]:
+    """The members ``codes`` as recipients (assignees); ValueError for an unknown code."""
+    found: list[Recipient] = []
+    for code in codes:
+        member = session.scalar(select(Member).where(Member.code == code))
+        if member is None:
+            raise ValueError(f"no member {code!r}")
+        found.append(Recipient(member.code, member.role, tuple(member.notify or ())))
+    return found
+
+
+def tell(
+    session: Session,
+    ctx: AlertContext,
+    alert: Alert,
+    recipients: list[Recipient],
+    now: datetime,
+    *,
+    event: str,
+    level: int | None,
+    note: str | None = None,
+    reminder: int = 0,
+    extra_urls: tuple[str, ...] = (),
+    from_status: str | None = None,
+) -> list[Recipient]:
+    """Queue the alert for each recipient (once each) and record ``event`` saying to whom
+    (with the state change, when ``from_status`` is given)."""
+    people = _unique(recipients)
+    notify_members(
+        session, ctx, alert, people, now, level=level, reminder=reminder, extra_urls=extra_urls
+    )
+    record_event(
+        session,
+        alert,
+        event,
+        SYSTEM,
+        now,
+        from_status=from_status,
+        to_status=alert.status if from_status else None,
+        note=note or f"to {named(people)}",
+    )
+    return people
+
+
+def dispatch(
+    session: Session,
+    ctx: AlertContext,
+    alert: Alert,
+    now: datetime,
+    *,
+    new_alert: bool,
+    paths: dict[str, str] | None = None,
+) -> None:
+    """Tell the first escalation level (plus broadcast roles and assignees), set its timer.
+
+    ``new_alert``: the alert was just opened (its timer row cannot exist yet, and ``paths``
+    holds its grids' region paths).
+    """
+    everyone = responsible_now(session, ctx, alert, now, paths)
+    policy = Policy.from_dict(alert.policy)
+    first_role = policy.levels[alert.level].role if alert.level < len(policy.levels) else None
+    step = begin(policy, now, {person.role for person in everyone}, first_role)
+    roles = set(alert.broadcast_roles) | ({step.role} if step.role else set())
+    recipients = members(session, list(alert.assignees)) + [p for p in everyone if p.role in roles]
+    if not recipients:
+        note = "no one responsible for this place is on duty"
+        record_event(session, alert, "unrouted", SYSTEM, now, note=note)
+        return
+    urls = policy.levels[step.level].notify if step.role else ()
+    if alert.status == lifecycle.NEW:
+        alert.status = next_state(alert.status, "dispatch")
+        tell(session, ctx, alert, recipients, now, event="dispatched", level=step.level,
+             extra_urls=urls, from_status=lifecycle.NEW)  # fmt: skip
+    else:
+        tell(session, ctx, alert, recipients, now, event="redispatched", level=step.level,
+             extra_urls=urls)  # fmt: skip
+    alert.level, alert.reminders = step.level, 0
+    if step.due_at is not None and alert.acked_at is None:
+        arm_timer(session, alert, step.due_at, new_alert=new_alert)
+
+
+def renotify_handlers(session: Session, ctx: AlertContext, alert: Alert, now: datetime) -> None:
+    """It got worse while someone is on it: tell them, the assignees and the first level."""
+    everyone = responsible_now(session, ctx, alert, now)
+    first = Policy.from_dict(alert.policy).levels[0].role
+    handlers = [p for p in everyone if p.role == first or p.member_code == alert.acked_by]
+    handlers += members(session, list(alert.assignees))
+    tell(session, ctx, alert, handlers, now, event="redispatched", level=alert.level)
+
+
+def escalate(
+    session: Session, ctx: AlertContext, alert: Alert, timer: AlertTimer, now: datetime
+) -> None:
+    """A timer fell due with nobody acknowledging: remind this level, or go up one."""
+    policy = Policy.from_dict(alert.policy)
+    everyone = responsible_now(session, ctx, alert, now)
+    step = on_timeout(policy, alert.level, alert.reminders, now, {p.role for p in everyone})
+    from_role = policy.levels[alert.level].role
+    if step.action == "exhausted":
+        session.delete(timer)
+        note = f"no acknowledgement after the last level ({from_role})"
+        record_event(session, alert, "exhausted", SYSTEM, now, note=note)
+        return
+    recipients = _unique([p for p in everyone if p.role == step.role])
+    if step.action == "escalate":
+        event, note = "escalated", f"{from_role} → {step.role}: to {named(recipients)}"
+    else:
+        event, note = "reminded", f"reminder {step.reminders} to {step.role}: {named(recipients)}"
+    tell(session, ctx, alert, recipients, now, event=event, level=step.level, note=note,
+         reminder=step.reminders, extra_urls=policy.levels[step.level].notify)  # fmt: skip
+    alert.level, alert.reminders = step.level, step.reminders
+    timer.due_at = step.due_at
+
+
+def arm_timer(session: Session, alert: Alert, due_at: datetime, *, new_alert: bool) -> None:
+    """Set the alert's escalation timer; a new alert has none yet, so no need to ask."""
+    timer = AlertTimer(alert_id=alert.id, due_at=due_at)
+    if new_alert:
+        session.add(timer)
+    else:
+        session.merge(timer)
+
+
+def named(people: list[Recipient], most: int = MOST_NAMED) -> str:
+    """``W1 (grid_worker), L1 (grid_leader)``; a long list is cut short with its count."""
+    shown = ", ".join(f"{p.member_code} ({p.role})" for p in people[:most])
+    return shown if len(people) <= most else f"{len(people)} members: {shown}, …"
+
+
+def _unique(people: list[Recipient]) -> list[Recipient]:
+    """Each member once, keeping the last of their entries in first-seen order."""
+    return list({p.member_code: p for p in reversed(people)}.values())[::-1]
