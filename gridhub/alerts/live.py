@@ -11,7 +11,7 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from gridhub.alerts.models import LiveEvent
-from gridhub.alerts.queries import can_see
+from gridhub.alerts.queries import grids_under
 from gridhub.db import is_sqlite
 from gridhub.scope import Scope
 
@@ -76,7 +76,7 @@ class LiveReader:
             .limit(self.batch)
         ).all()
         shown: list[Live] = []
-        seen: dict[int, bool] = {}  # an alert's visibility, asked once per poll
+        seen: dict[int, list[str]] = {}  # an alert's grids in scope, asked once per poll
         for row in rows:
             if row.id != self.last_id + 1 and now - row.at < self.GAP_WAIT:
                 break  # an earlier id may still commit: wait for it
@@ -87,7 +87,7 @@ class LiveReader:
         return shown
 
     def _visible_part(
-        self, session: Session, row: LiveEvent, seen: dict[int, bool]
+        self, session: Session, row: LiveEvent, seen: dict[int, list[str]]
     ) -> dict[str, Any] | None:
         """What of ``row`` the scope may see: all of it, its check-ins in scope, or nothing."""
         scope = self.scope
@@ -100,13 +100,21 @@ class LiveReader:
             return row.data
         if not row.type.startswith(ALERT_EVENTS) or scope.root is None:
             return None
-        # An alert over several grids, placed above the scope: seen if it covers one of them.
+        # An alert over several grids, placed above the scope: seen if it covers one of them,
+        # and then with only those of its grids.
         if not scope.root.startswith(row.region_path):
             return None
         alert_id = row.data["after"]["id"]
         if alert_id not in seen:
-            seen[alert_id] = can_see(session, scope, alert_id)
-        return row.data if seen[alert_id] else None
+            seen[alert_id] = grids_under(session, scope, alert_id)
+        grids = seen[alert_id]
+        if not grids:
+            return None
+        view = dict(row.data)
+        for side in ("before", "after"):
+            if view.get(side):
+                view[side] = {**view[side], "grids": grids, "grid_count": len(grids)}
+        return view
 
 
 def latest_id(session: Session) -> int:

@@ -54,6 +54,12 @@ def covered(scope: Scope, alert: Alert) -> bool:
     return scope.unrestricted or (bool(alert.grids) and scope.contains(alert.region_path))
 
 
+def grids_under(session: Session, scope: Scope, alert_id: int) -> list[str]:
+    """The grids of a many-grid alert that lie under ``scope``, by code."""
+    query = select(AlertGrid.grid).where(AlertGrid.alert_id == alert_id, scope.sql(AlertGrid.path))
+    return list(session.scalars(query.order_by(AlertGrid.grid)))
+
+
 def list_alerts(
     session: Session, scope: Scope, wanted: AlertFilter, limit: int, offset: int
 ) -> tuple[list[Alert], int]:

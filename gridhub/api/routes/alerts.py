@@ -11,7 +11,8 @@ from gridhub.alerts import queries
 from gridhub.alerts.actions import UnknownAlert, act
 from gridhub.alerts.lifecycle import IllegalTransition
 from gridhub.alerts.raising import AlertSpec, raise_alert
-from gridhub.alerts.schemas import ActionIn, AlertCreate, AlertDetailOut, AlertOut
+from gridhub.api.alert_schemas import ActionIn, AlertCreate, AlertDetailOut, AlertOut
+from gridhub.api.alert_views import alert_detail_out, alert_out
 from gridhub.api.deps import API_PREFIX, CurrentScope, CurrentUser, HubDep, SessionDep
 from gridhub.api.models import User
 from gridhub.api.schemas import Page, Paging
@@ -50,7 +51,7 @@ def list_alerts(
     except ValueError as exc:
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, str(exc)) from None
     items, total = queries.list_alerts(session, scope, wanted, paging.limit, paging.offset)
-    return Page[AlertOut](items=[AlertOut.model_validate(a) for a in items], total=total)
+    return Page[AlertOut](items=[alert_out(session, scope, a) for a in items], total=total)
 
 
 @router.get("/{alert_id}")
@@ -59,7 +60,7 @@ def get_alert(alert_id: int, scope: CurrentScope, session: SessionDep) -> AlertD
     alert = queries.alert_detail(session, alert_id)
     if alert is None or not queries.can_see(session, scope, alert_id):
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"no alert {alert_id} in your scope")
-    return AlertDetailOut.model_validate(alert)
+    return alert_detail_out(session, scope, alert)
 
 
 @router.post("", status_code=status.HTTP_201_CREATED)

@@ -1,0 +1,47 @@
+"""Alerts as a scoped caller sees them.
+
+An alert wholly under the scope is shown whole. One that reaches beyond it (a town-wide
+warning seen in one village) is shown with only the scope's part: its grids there, the
+deliveries to members responsible there, and no system notes naming people elsewhere.
+"""
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from gridhub.alerts.lifecycle import SYSTEM
+from gridhub.alerts.models import Alert
+from gridhub.alerts.queries import covered, grids_under
+from gridhub.api.alert_schemas import AlertDetailOut, AlertOut
+from gridhub.geo.models import Member
+from gridhub.geo.roster import member_in_scope
+from gridhub.scope import Scope
+
+
+def alert_out(session: Session, scope: Scope, alert: Alert) -> AlertOut:
+    out = AlertOut.model_validate(alert)
+    if covered(scope, alert):
+        return out
+    return out.model_copy(update={"grids": grids_under(session, scope, alert.id)})
+
+
+def alert_detail_out(session: Session, scope: Scope, alert: Alert) -> AlertDetailOut:
+    out = AlertDetailOut.model_validate(alert)
+    if covered(scope, alert):
+        return out
+    codes = {d.member_code for d in out.deliveries if d.member_code} | {e.actor for e in out.events}
+    ours = set(
+        session.scalars(select(Member.code).where(Member.code.in_(codes), member_in_scope(scope)))
+    )
+    members = set(session.scalars(select(Member.code).where(Member.code.in_(codes))))
+    events = [
+        e.model_copy(update={"note": None}) if e.actor == SYSTEM else e
+        for e in out.events
+        if e.actor not in members or e.actor in ours
+    ]
+    return out.model_copy(
+        update={
+            "grids": grids_under(session, scope, alert.id),
+            "events": events,
+            "deliveries": [d for d in out.deliveries if d.member_code in ours],
+        }
+    )

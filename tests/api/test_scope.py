@@ -1,0 +1,408 @@
+"""Scope on every route: a village's operator neither sees nor changes what lies outside it.
+
+The sweep at the end is generated from the OpenAPI schema: every route × every role, with an
+object inside the caller's village (V1) and one outside it (V2). A route it cannot build a
+case for fails the test, so a new route is covered the day it is added. The tests above it
+are the escapes and leaks found by trying a running hub as a village operator.
+"""
+
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+import orjson
+import pytest
+import uvicorn
+from fastapi.testclient import TestClient
+from sqlalchemy import func, select
+
+from gridhub.alerts.models import Alert, AlertEvent, Delivery
+from gridhub.alerts.raising import AlertSpec, raise_alert
+from gridhub.api.app import create_app
+from gridhub.api.models import USER_ROLES
+from gridhub.cameras.registry import CameraRecord, import_cameras, registered_drones
+from gridhub.cameras.service import CamerasService
+from gridhub.db import transaction, utcnow
+from gridhub.hub import Hub
+from gridhub.ingest.registry import import_sensors
+from gridhub.ingest.service import build_pipeline
+from gridhub.mqtt.inbound import Received
+from tests.support.factories import (
+    auth_header,
+    grid_square,
+    make_grid_tree,
+    make_member,
+    make_user,
+)
+from tests.support.services import free_port
+
+CENTRE = {code: grid_square(i).centroid for i, code in enumerate(("G11", "G12", "G21", "G31"))}
+OUTSIDE = ("G21", "V2", "W21", "L2", "CAM_OUT", "S_OUT")
+"""Codes of what lies outside V1: none may appear in what a V1 user reads."""
+SCOPE = "V1"
+
+
+@dataclass
+class World:
+    """V1 and V2 of the factories' tree, each with its people, feeds, sensors and alerts;
+    SH works in G11 (V1) and G21 (V2) and last checked in in G21."""
+
+    alert_in: int = 0
+    alert_out: int = 0
+    alert_span: int = 0
+    headers: dict[str, dict[str, str]] = field(default_factory=dict)
+
+    def objects(self, resource: str) -> tuple[str, str]:
+        """An object of ``resource`` inside the scope and one outside it."""
+        return {
+            "grids": ("G11", "G21"),
+            "regions": ("V1", "V2"),
+            "members": ("W11", "W21"),
+            "cameras": ("CAM_IN", "CAM_OUT"),
+            "sensors": ("S_IN", "S_OUT"),
+            "alerts": (str(self.alert_in), str(self.alert_out)),
+        }[resource]
+
+
+def _checkin(worker: str, msg_id: str, grid: str, minute: int) -> Received:
+    payload = {
+        "id": msg_id,
+        "ts": f"2026-07-01T08:{minute:02d}:00+08:00",
+        "lon": CENTRE[grid].x,
+        "lat": CENTRE[grid].y,
+    }
+    return Received(f"gridhub/v1/patrol/{worker}/checkin", orjson.dumps(payload))
+
+
+def _bad(worker: str) -> Received:
+    return Received(f"gridhub/v1/patrol/{worker}/checkin", b'{"id": "bad", "ts": 0, "lat": 99}')
+
+
+def _alert(session: Any, hub: Hub, source: str, grids: tuple[str, ...]) -> int:
+    spec = AlertSpec("sensor", source, "water_level", "orange", f"flood {source}", grids=grids)
+    return raise_alert(session, spec, utcnow(), hub.alert_context).id
+
+
+@pytest.fixture
+def world(settings, engine, sessions) -> World:
+    world = World()
+    hub = Hub(settings=settings, engine=engine, sessions=sessions)
+    with transaction(sessions) as session:
+        make_grid_tree(session)
+        for code, role, areas in (
+            ("W11", "grid_worker", ["G11"]),
+            ("W21", "grid_worker", ["G21"]),
+            ("SH", "grid_worker", ["G11", "G21"]),
+            ("L1", "grid_leader", ["V1"]),
+            ("L2", "grid_leader", ["V2"]),
+            ("OT1", "town_operator", ["T1"]),
+        ):
+            make_member(session, code, role, areas)
+    with transaction(sessions) as session:
+
+        def grid_of(lon: float, lat: float) -> str | None:
+            return hub.locator.locate(lon, lat).grid
+
+        cameras = [
+            CameraRecord(code=c, name=c, kind="fixed", lon=CENTRE[g].x, lat=CENTRE[g].y)
+            for c, g in (("CAM_IN", "G11"), ("CAM_OUT", "G21"))
+        ]
+        import_cameras(session, cameras, grid_of)
+        sensors = [
+            {"code": c, "name": c, "kind": "water_level", "lon": CENTRE[g].x, "lat": CENTRE[g].y}
+            for c, g in (("S_IN", "G11"), ("S_OUT", "G21"))
+        ]
+        import_sensors(session, sensors, hub.locator)
+    pipeline = build_pipeline(settings, hub.topics, hub.locator, [], registered_drones)
+    with transaction(sessions) as session:
+        pipeline.run(
+            session,
+            [
+                _checkin("W11", "a", "G11", 1),
+                _checkin("W21", "b", "G21", 2),
+                _checkin("SH", "c", "G11", 3),
+                _checkin("SH", "d", "G21", 4),
+                _bad("W11"),
+                _bad("W21"),
+                _bad("NOBODY"),
+            ],
+        )
+    with transaction(sessions) as session:
+        world.alert_in = _alert(session, hub, "S_IN", ("G11",))
+        world.alert_out = _alert(session, hub, "S_OUT", ("G21",))
+        world.alert_span = _alert(session, hub, "TOWN", ("G11", "G12", "G21"))
+        for role in USER_ROLES:
+            user = make_user(session, f"{role}-v1", role=role, scope=SCOPE)
+            world.headers[role] = auth_header(settings, user)
+        world.headers["everything"] = auth_header(settings, make_user(session, "root", "admin"))
+    return world
+
+
+@pytest.fixture
+def scoped_hub(settings, engine, sessions) -> Hub:
+    """A hub whose cameras service is present (not started): picture routes reach the scope
+    check instead of answering that no service runs."""
+    hub = Hub(settings=settings, engine=engine, sessions=sessions)
+    hub.cameras = CamerasService(settings, sessions)
+    return hub
+
+
+@pytest.fixture
+def api(scoped_hub, world) -> Iterator[TestClient]:
+    with TestClient(create_app(scoped_hub, manage_services=False)) as client:
+        yield client
+
+
+def fingerprint(sessions) -> tuple[Any, ...]:
+    """What a write could change: alerts and their states, events, deliveries."""
+    with sessions() as session:
+        states = tuple(session.execute(select(Alert.id, Alert.status, Alert.assignees)).all())
+        events = session.scalar(select(func.count()).select_from(AlertEvent))
+        deliveries = session.scalar(select(func.count()).select_from(Delivery))
+    return states, events, deliveries
+
+
+def leaked(body: str) -> list[str]:
+    return [code for code in OUTSIDE if f'"{code}"' in body]
+
+
+# The escapes and leaks found against a running hub, each its own test.
+
+
+def test_an_operator_cannot_alert_other_villages(api, world, sessions):
+    before = fingerprint(sessions)
+    body = {"kind": "flood", "severity": "red", "title": "t", "grids": ["G11", "G21"]}
+    response = api.post("/api/v1/alerts", json=body, headers=world.headers["operator"])
+    assert response.status_code == 403
+    assert fingerprint(sessions) == before
+    inside = {**body, "grids": ["G11"]}
+    assert api.post("/api/v1/alerts", json=inside, headers=world.headers["operator"]).is_success
+
+
+def test_an_operator_cannot_cancel_a_town_wide_warning(api, world, sessions):
+    before = fingerprint(sessions)
+    url = f"/api/v1/alerts/{world.alert_span}/cancel"
+    response = api.post(url, headers=world.headers["operator"])
+    assert response.status_code == 403
+    assert fingerprint(sessions) == before
+    # The town's own operator may.
+    assert api.post(url, headers=world.headers["everything"]).status_code == 200
+
+
+def test_an_operator_cannot_assign_another_villages_worker(api, world, sessions):
+    before = fingerprint(sessions)
+    url = f"/api/v1/alerts/{world.alert_in}/assign"
+    response = api.post(url, json={"assignee": "W21"}, headers=world.headers["operator"])
+    assert response.status_code == 403
+    create = {"kind": "k", "severity": "blue", "title": "t", "grids": ["G11"], "assignee": "W21"}
+    assert (
+        api.post("/api/v1/alerts", json=create, headers=world.headers["operator"]).status_code
+        == 403
+    )
+    assert fingerprint(sessions) == before
+    ok = api.post(url, json={"assignee": "W11"}, headers=world.headers["operator"])
+    assert ok.status_code == 200 and ok.json()["assignees"] == ["W11"]
+
+
+def test_dead_letters_are_those_of_senders_in_scope(api, world):
+    scoped = api.get("/api/v1/deadletters", headers=world.headers["operator"]).json()
+    assert [row["sender"] for row in scoped["items"]] == ["W11"]
+    everything = api.get("/api/v1/deadletters", headers=world.headers["everything"]).json()
+    assert {row["sender"] for row in everything["items"]} == {"W11", "W21", "NOBODY"}
+
+
+def test_a_shared_members_position_and_grids_outside_the_scope_are_hidden(api, world):
+    mine = api.get("/api/v1/members/SH", headers=world.headers["operator"]).json()
+    assert mine["areas"] == ["G11"] and mine["last_checkin"] is None  # last seen in G21
+    full = api.get("/api/v1/members/SH", headers=world.headers["everything"]).json()
+    assert full["areas"] == ["G11", "G21"] and full["last_checkin"]["grid"] == "G21"
+
+
+def test_a_town_wide_alert_is_seen_in_the_village_with_only_its_part(api, world):
+    response = api.get(f"/api/v1/alerts/{world.alert_span}", headers=world.headers["operator"])
+    assert response.status_code == 200
+    alert = response.json()
+    assert alert["grids"] == ["G11", "G12"]
+    assert {d["member_code"] for d in alert["deliveries"]} <= {"W11", "SH", "L1"}
+    assert leaked(response.text) == []
+
+
+@pytest.fixture
+def live_url(scoped_hub, world) -> Iterator[str]:
+    port = free_port()
+    app = create_app(scoped_hub, manage_services=False)
+    server = uvicorn.Server(uvicorn.Config(app, port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not server.started and time.monotonic() < deadline:
+        time.sleep(0.02)
+    yield f"http://127.0.0.1:{port}"
+    server.should_exit = True
+    thread.join(timeout=10)
+
+
+def read_stream(url: str, headers: dict[str, str], seconds: float = 2.0) -> str:
+    """Everything the live stream sends from its first event on within ``seconds``."""
+    received: list[str] = []
+    try:
+        with (
+            httpx.Client(timeout=httpx.Timeout(seconds, read=seconds)) as client,
+            client.stream("GET", f"{url}/api/v1/events?after=0", headers=headers) as response,
+        ):
+            deadline = time.monotonic() + seconds
+            for line in response.iter_lines():
+                received.append(line)
+                if time.monotonic() > deadline:
+                    break
+    except httpx.ReadTimeout:
+        pass
+    return "\n".join(received)
+
+
+def test_the_live_stream_shows_only_the_villages_alerts(live_url, world):
+    text = read_stream(live_url, world.headers["operator"])
+    assert f'"id":{world.alert_in},' in text and f'"id":{world.alert_span},' in text
+    assert f'"id":{world.alert_out},' not in text
+    assert leaked(text) == []
+    everything = read_stream(live_url, world.headers["everything"])
+    assert f'"id":{world.alert_out},' in everything
+
+
+# The sweep over the OpenAPI schema.
+
+PUBLIC = {("post", "/api/v1/auth/token")}
+"""Routes anyone may call: there is nothing in them to scope."""
+STREAMS = {("get", "/api/v1/events")}
+"""Endpoints that never end: swept by reading them for a while (the live-stream test)."""
+SCOPED_QUERIES = {"under": "regions", "grid": "grids", "region": "regions", "worker": "members"}
+"""Query parameters naming an object: given the outside one, nothing of it may show."""
+
+
+@dataclass
+class Sweep:
+    client: TestClient
+    world: World
+    sessions: Any
+    leaks: list[str] = field(default_factory=list)
+    escapes: list[str] = field(default_factory=list)
+    overblocked: list[str] = field(default_factory=list)
+    calls: int = 0
+
+    def call(self, method: str, url: str, role: str, **kwargs: Any) -> httpx.Response:
+        self.calls += 1
+        return self.client.request(method, url, headers=self.world.headers[role], **kwargs)
+
+
+def _path_values(world: World, path: str, spec: dict[str, Any]) -> list[tuple[str, str, str]]:
+    """(url, which, action) for the route's inside and outside object (and each action)."""
+    resource = path.split("/")[3]
+    names = [p["name"] for p in spec.get("parameters", []) if p["in"] == "path"]
+    if not names:
+        return [(path, "none", "")]
+    inside, outside = world.objects(resource)
+    extra = [n for n in names if n not in ("code", "alert_id")]
+    actions = [""]
+    if extra == ["action"]:
+        parameter = next(p for p in spec["parameters"] if p["name"] == "action")
+        actions = parameter["schema"]["enum"]
+    elif extra:
+        raise AssertionError(f"{path}: no scope case for path parameters {extra}; add one")
+    cases = []
+    for which, code in (("in", inside), ("out", outside)):
+        for action in actions:
+            url = path.replace("{code}", code).replace("{alert_id}", code)
+            cases.append((url.replace("{action}", action), which, action))
+    if resource == "alerts" and names:  # the town-wide alert: seen, but not to be acted on
+        for action in actions:
+            url = path.replace("{alert_id}", str(world.alert_span)).replace("{action}", action)
+            cases.append((url, "span", action))
+    return cases
+
+
+def _query(spec: dict[str, Any], world: World) -> tuple[dict[str, Any], list[tuple[str, str]]]:
+    """Required query values, and (name, outside value) for each scoped query parameter."""
+    required: dict[str, Any] = {}
+    scoped: list[tuple[str, str]] = []
+    for parameter in spec.get("parameters", []):
+        if parameter["in"] != "query":
+            continue
+        name = parameter["name"]
+        if name in SCOPED_QUERIES:
+            scoped.append((name, world.objects(SCOPED_QUERIES[name])[1]))
+        elif name in ("lon", "lat"):
+            required[name] = CENTRE["G11"].x if name == "lon" else CENTRE["G11"].y
+        elif parameter.get("required"):
+            raise AssertionError(f"no scope case for required query parameter {name!r}")
+    return required, scoped
+
+
+def _body(path: str, action: str, which: str) -> dict[str, Any] | None:
+    """A body for a write route; the inside or outside variant."""
+    grid = "G11" if which != "out" else "G21"
+    if path == "/api/v1/alerts":
+        return {"kind": "check", "severity": "blue", "title": "t", "grids": [grid]}
+    if path.endswith("/{action}"):
+        return {"assignee": "W11" if which == "in" else "W21"} if action == "assign" else {}
+    if path.endswith("/ptz"):
+        return {"action": "stop"}
+    raise AssertionError(f"{path}: no scope case for this write route; add one")
+
+
+def sweep_route(sweep: Sweep, method: str, path: str, spec: dict[str, Any]) -> None:
+    world = sweep.world
+    required, scoped = _query(spec, world)
+    writes = method != "get"
+    for url, which, action in _path_values(world, path, spec):
+        if writes and path == "/api/v1/alerts":  # the outside variant is the body's place
+            cases = [("in", url), ("out", url)]
+        else:
+            cases = [(which, url)]
+        for case, target in cases:
+            for role in USER_ROLES:
+                before = fingerprint(sweep.sessions) if writes else None
+                body = _body(path, action, case) if writes else None
+                response = sweep.call(method, target, role, params=required, json=body)
+                where = f"{method.upper()} {target} as {role} ({case})"
+                status = response.status_code
+                if case in ("out", "span") and writes:
+                    if status < 400 or fingerprint(sweep.sessions) != before:
+                        sweep.escapes.append(f"{where}: {status}")
+                elif case == "out" and status not in (403, 404):
+                    sweep.escapes.append(f"{where}: read answered {status}")
+                if leaked(response.text):
+                    sweep.leaks.append(f"{where}: {leaked(response.text)}")
+                if role == "admin" and case in ("in", "none") and status in (403, 404):
+                    sweep.overblocked.append(f"{where}: {status} {response.text[:120]}")
+        for name, value in scoped:
+            response = sweep.call(method, url, "viewer", params={**required, name: value})
+            if leaked(response.text) or (response.status_code < 400 and method != "get"):
+                sweep.leaks.append(f"{method.upper()} {url}?{name}={value}: {response.text[:120]}")
+    if path == "/api/v1/grids/locate":
+        outside = {"lon": CENTRE["G21"].x, "lat": CENTRE["G21"].y}
+        response = sweep.call("get", path, "viewer", params=outside)
+        if leaked(response.text) or response.status_code != 404:
+            sweep.leaks.append(f"locate in G21: {response.status_code} {response.text[:120]}")
+
+
+def test_every_route_keeps_to_the_scope(api, world, sessions):
+    schema = api.app.openapi()
+    sweep = Sweep(api, world, sessions)
+    swept = 0
+    for path, operations in schema["paths"].items():
+        if not path.startswith("/api/v1/"):
+            continue
+        for method, spec in operations.items():
+            if (method, path) in PUBLIC or (method, path) in STREAMS:
+                continue
+            sweep_route(sweep, method, path, spec)
+            swept += 1
+    print(f"scope sweep: {swept} routes, {sweep.calls} calls, "
+          f"{len(sweep.leaks)} leaks, {len(sweep.escapes)} escapes")  # fmt: skip
+    assert swept >= 20
+    assert sweep.leaks == []
+    assert sweep.escapes == []
+    assert sweep.overblocked == []
