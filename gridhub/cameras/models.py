@@ -11,7 +11,6 @@ from gridhub.db import Base, UtcDateTime, utcnow
 from gridhub.geo.models import Region
 
 KINDS = ("fixed", "ptz", "dome", "body", "drone")
-STATUSES = ("unknown", "online", "degraded", "offline")
 
 
 class Camera(Base):

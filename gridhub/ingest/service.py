@@ -2,7 +2,6 @@
 
 import logging
 import threading
-import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -90,14 +89,12 @@ class BatchRunner:
             "duplicates": 0,
             "batches": 0,
         }
-        self.last_commit_at: float | None = None
 
     def __call__(self, batch: list[Received]) -> None:
         outcome = self._commit_with_retry(batch)
         if outcome is None:
             return  # stopping: left unacknowledged, the broker delivers them again
         self.ack(batch)
-        self.last_commit_at = time.time()
         totals = self.totals
         totals["messages"] += len(batch)
         totals["batches"] += 1
