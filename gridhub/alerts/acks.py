@@ -16,8 +16,9 @@ from gridhub.alerts.context import AlertContext
 from gridhub.alerts.lifecycle import IllegalTransition
 from gridhub.db import transaction, utcnow
 from gridhub.mqtt.deadletters import DeadLetterRow, store_dead_letters
-from gridhub.mqtt.inbound import Inbound, Received, describe
+from gridhub.mqtt.inbound import Inbound, Received
 from gridhub.mqtt.topics import Kind
+from gridhub.reasons import describe
 
 log = logging.getLogger(__name__)
 

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session, joinedload
 from gridhub.cameras.models import KINDS, Camera
 from gridhub.events import DomainEvent, DroneMoved
 from gridhub.geo.models import Member, Region
+from gridhub.reasons import reasons
 from gridhub.tables import RawRow, RowError, TableImportError, TableKind, read_table
 
 COLUMNS = (
@@ -119,10 +120,7 @@ def parse_records(rows: Iterable[RawRow]) -> list[CameraRecord]:
         try:
             record = CameraRecord.model_validate(row.data)
         except ValidationError as exc:
-            for error in exc.errors():
-                place = ".".join(str(part) for part in error["loc"])
-                reason = f"{place + ': ' if place else ''}{_message(error)}"
-                errors.append(RowError(row.line, code, reason))
+            errors.extend(RowError(row.line, code, r) for r in reasons(exc, show_input=True))
             continue
         if record.code in first_line:
             reason = f"code {record.code!r} repeats line {first_line[record.code]}"
@@ -132,12 +130,6 @@ def parse_records(rows: Iterable[RawRow]) -> list[CameraRecord]:
     if errors:
         raise CameraImportError(errors)
     return records
-
-
-def _message(error: Any) -> str:
-    message = str(error["msg"]).removeprefix("Value error, ")
-    given = error.get("input")
-    return message if isinstance(given, dict) or given is None else f"{message} (got {given!r})"
 
 
 def import_cameras(

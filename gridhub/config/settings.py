@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic_core import ErrorDetails
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -21,6 +22,7 @@ from gridhub.config.cameras import CamerasConfig
 from gridhub.config.dashboard import DashboardConfig
 from gridhub.config.mqtt import IngestConfig, MqttConfig
 from gridhub.config.sections import ApiConfig
+from gridhub.reasons import location, message
 
 ENV_PREFIX = "GRIDHUB_"
 CONFIG_FILE_ENV = "GRIDHUB_CONFIG"
@@ -163,10 +165,7 @@ def load_settings(config_file: Path | None = None, **overrides: Any) -> Settings
         raise ConfigError(f"{config_file}: cannot be read: {exc}".replace("\n", " ")) from None
 
 
-def _describe(error: Any) -> str:
-    location = [str(part) for part in error["loc"]]
-    name = ENV_PREFIX + "__".join(location).upper() if location else "settings"
-    dotted = ".".join(location)
-    given = error.get("input")
-    shown = "" if isinstance(given, dict) or given is None else f" (got {given!r})"
-    return f"{name} [{dotted}]: {error['msg']}{shown}"
+def _describe(error: ErrorDetails) -> str:
+    parts = [str(part) for part in error["loc"]]
+    name = ENV_PREFIX + "__".join(parts).upper() if parts else "settings"
+    return f"{name} [{location(error)}]: {message(error, show_input=True)}"

@@ -18,6 +18,7 @@ from pydantic import (
     ValidationError,
     field_validator,
 )
+from pydantic_core import ErrorDetails
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
@@ -31,6 +32,7 @@ from gridhub.geo.members_file import (
 )
 from gridhub.geo.models import Member, MemberArea, Region
 from gridhub.geo.roles import ROLE_NAMES
+from gridhub.reasons import reason
 
 LIST_SEPARATOR = ";"
 _URL = re.compile(r"^[a-z][a-z0-9+.\-]*://\S+$", re.IGNORECASE)
@@ -133,19 +135,10 @@ def validate_rows(rows: Sequence[RawRow]) -> tuple[list[tuple[int, MemberRow]], 
     return valid, errors
 
 
-def _reason(error: Any) -> str:
-    field = ".".join(str(part) for part in error["loc"])
-    name = str(error["loc"][0]) if error["loc"] else field
-    if error["type"] == "missing":
-        return f"missing field {field!r}"
-    if error["type"] == "extra_forbidden":
-        return f"unknown field {field!r} (fields: {', '.join(MEMBER_FIELDS + YAML_ONLY_FIELDS)})"
-    if error["type"] == "too_short" and name == "grids":
+def _reason(error: ErrorDetails) -> str:
+    if error["type"] == "too_short" and error["loc"][:1] == ("grids",):
         return "grids: at least one grid or region code is required"
-    message = str(error["msg"]).removeprefix("Value error, ")
-    if error["type"] == "string_pattern_mismatch":
-        message = f"{error['input']!r} is not allowed here"
-    return f"{field}: {message}"
+    return reason(error, MEMBER_FIELDS + YAML_ONLY_FIELDS)
 
 
 def import_members(session: Session, rows: Sequence[RawRow]) -> MemberImportReport:

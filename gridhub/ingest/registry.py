@@ -24,6 +24,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from gridhub.ingest.models import Sensor
+from gridhub.reasons import reasons
 from gridhub.severity import SEVERITIES
 from gridhub.tables import RawRow, RowError, TableImportError, TableKind, read_table
 
@@ -175,17 +176,8 @@ def _validate(rows: Sequence[RawRow]) -> tuple[list[SensorRow], list[RowError]]:
         try:
             valid.append(SensorRow.model_validate(row.data))
         except ValidationError as exc:
-            errors.extend(RowError(row.line, code, _reason(error)) for error in exc.errors())
+            errors.extend(
+                RowError(row.line, code, text)
+                for text in reasons(exc, CSV_COLUMNS + OPTIONAL_COLUMNS)
+            )
     return valid, errors
-
-
-def _reason(error: Any) -> str:
-    field = ".".join(str(part) for part in error["loc"])
-    if error["type"] == "missing":
-        return f"missing {field!r}"
-    if error["type"] == "extra_forbidden":
-        return f"unknown field {field!r} (fields: {', '.join(CSV_COLUMNS + OPTIONAL_COLUMNS)})"
-    message = str(error["msg"]).removeprefix("Value error, ")
-    if error["type"] == "string_pattern_mismatch":
-        message = f"{error['input']!r} is not allowed (no spaces, '/', '+' or '#')"
-    return f"{field}: {message}" if field else message

@@ -21,8 +21,8 @@ from gridhub.ingest.models import (
 )
 from gridhub.ingest.payloads import MODELS, SENDER_FIELDS, DjiOsdPayload
 from gridhub.ingest.pipeline import BatchContext, Item, Locator
-from gridhub.mqtt.inbound import describe
 from gridhub.mqtt.topics import Kind, Topics
+from gridhub.reasons import describe
 
 AREA_ISSUER = "area"
 """Dedup sender of area warnings that name no issuer."""

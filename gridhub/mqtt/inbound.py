@@ -4,7 +4,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
 MAX_ID_LENGTH = 128
 
@@ -52,13 +52,3 @@ class Inbound(BaseModel):
 
     id: MessageId
     ts: Timestamp
-
-
-def describe(error: ValidationError) -> str:
-    """One line naming each bad field: ``lat: Input should be less than or equal to 90``."""
-    parts = []
-    for item in error.errors(include_url=False):
-        where = ".".join(str(part) for part in item["loc"]) or "payload"
-        message = item["msg"].removeprefix("Value error, ")
-        parts.append(f"{where}: {message}")
-    return "; ".join(parts)

@@ -134,7 +134,7 @@ BAD_INPUTS = [
     (
         "gridhub/v1/patrol/W1/checkin",
         b'{"ts": "2026-07-01T08:00:00Z", "lat": 23.1, "lon": 113.3}',
-        "id: Field required",
+        "missing field 'id'",
     ),
     (
         "gridhub/v1/patrol/W1/checkin",
