@@ -59,7 +59,8 @@ def alerts_sink(settings: Settings) -> "EventSink":
     from gridhub.mqtt.topics import Topics
 
     topics = Topics(settings.mqtt.prefix, settings.cameras.frigate.topic_prefix)
-    return AlertsSink(AlertContext(settings.alerts, settings.timezone, topics=topics))
+    context = AlertContext(settings.alerts, settings.timezone, settings.language, topics=topics)
+    return AlertsSink(context)
 
 
 @app.command("validate-config")

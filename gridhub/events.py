@@ -55,6 +55,8 @@ class SensorWarning:
     unit: str | None = None
     message: str | None = None
     from_threshold: bool = False
+    name: str | None = None
+    """The sensor's name as people call it (柳湾河3号水位站)."""
 
 
 @dataclass(frozen=True, slots=True)

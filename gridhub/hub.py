@@ -60,6 +60,7 @@ class Hub:
         self.alert_context = AlertContext(
             config=self.settings.alerts,
             timezone=self.settings.timezone,
+            language=self.settings.language,
             locator=self.locator,
             topics=self.topics,
         )

@@ -1,9 +1,9 @@
 """The layers hold: areas meet only through the shared layers, never each other's modules.
 
-    surfaces and wiring   api/ · cli.py · hub.py · demo/ · migrations/
-    areas                 ingest/ · alerts/ · cameras/     (peers: never import each other)
-    the map               geo/                             (regions, grids, members, index)
-    shared layers         db · config/ · mqtt/ · events · scope · severity · reasons · tables
+surfaces and wiring   api/ · cli.py · hub.py · demo/ · migrations/
+areas                 ingest/ · alerts/ · cameras/     (peers: never import each other)
+the map               geo/                             (regions, grids, members, index)
+shared layers         db · config/ · mqtt/ · events · scope · severity · reasons · tables
 """
 
 import ast
@@ -12,7 +12,10 @@ from pathlib import Path
 import gridhub
 
 ROOT = Path(gridhub.__file__).parent
-SHARED = {"db", "config", "mqtt", "events", "scope", "severity", "reasons", "tables", "cli_context"}
+SHARED = {
+    "db", "config", "mqtt", "events", "scope", "severity", "reasons", "tables", "i18n",
+    "cli_context",
+}  # fmt: skip
 PEERS = {"ingest", "alerts", "cameras"}
 ALLOWED = {
     **{name: SHARED for name in SHARED},
@@ -54,5 +57,7 @@ def test_no_area_imports_another_area_or_a_surface():
 def test_the_check_sees_a_crossing(tmp_path):
     """The rule is not vacuous: an alerts module importing ingest inside a function is caught."""
     (tmp_path / "alerts").mkdir()
-    (tmp_path / "alerts" / "bad.py").write_text("def f():\n    from gridhub.ingest.checkins import x\n")
+    (tmp_path / "alerts" / "bad.py").write_text(
+        "def f():\n    from gridhub.ingest.checkins import x\n"
+    )
     assert imports_across(tmp_path) == ["alerts/bad.py:2 imports gridhub.ingest.checkins"]

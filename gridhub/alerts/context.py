@@ -8,6 +8,7 @@ from sqlalchemy.orm import Session
 
 from gridhub.alerts.routing import Locator
 from gridhub.config.alerts import AlertsConfig
+from gridhub.i18n import DEFAULT_LANGUAGE
 from gridhub.mqtt.topics import Kind, Topics
 
 _WAKE = "gridhub.alerts.wake"
@@ -23,6 +24,8 @@ class AlertContext:
 
     config: AlertsConfig = field(default_factory=AlertsConfig)
     timezone: str = "Asia/Shanghai"
+    language: str = DEFAULT_LANGUAGE
+    """What members without a language of their own read, and the stored title's."""
     locator: Locator | None = None
     topics: Topics = field(default_factory=Topics)
     wake: Callable[[], None] | None = None

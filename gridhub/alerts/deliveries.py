@@ -70,16 +70,27 @@ def notify_members(
 ) -> int:
     """Queue the alert for each recipient (MQTT, plus their own notification URLs)."""
     rows: list[dict[str, Any]] = []
-    text = text_message(alert)
-    # Read from the alert once: a flood warning has thousands of recipients.
-    alert_id, brief = alert.id, alert_brief(alert)
+    # Read from the alert once per language: a flood warning has thousands of recipients.
+    briefs: dict[str, tuple[dict[str, Any], dict[str, str]]] = {}
+
+    def words(language: str) -> tuple[dict[str, Any], dict[str, str]]:
+        if language not in briefs:
+            briefs[language] = (
+                alert_brief(alert, language),
+                text_message(alert, language, ctx.timezone),
+            )
+        return briefs[language]
+
+    alert_id = alert.id
     for person in recipients:
         code, role = person.member_code, person.role
+        brief, text = words(person.language or ctx.language)
         message = member_message(brief, ctx.ack_topic(code), role, level, reminder)
         rows.append(_row(alert_id, now, MQTT, ctx.member_topic(code), message, code, role, level))
         rows.extend(
             _row(alert_id, now, APPRISE, url, text, code, role, level) for url in person.notify
         )
+    text = words(ctx.language)[1]
     rows.extend(_row(alert_id, now, APPRISE, url, text, level=level) for url in extra_urls)
     if rows:
         insert_rows(session, Delivery, rows)

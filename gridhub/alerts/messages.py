@@ -2,7 +2,9 @@
 
 from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
+from gridhub import i18n
 from gridhub.alerts.models import Alert
 
 MAX_LISTED_GRIDS = 100
@@ -23,6 +25,8 @@ def snapshot(alert: Alert) -> dict[str, Any]:
         "kind": alert.kind,
         "severity": alert.severity,
         "title": alert.title,
+        "title_key": alert.title_key,
+        "title_args": alert.title_args,
         "detail": alert.detail,
         "status": alert.status,
         "lon": alert.lon,
@@ -45,13 +49,22 @@ def snapshot(alert: Alert) -> dict[str, Any]:
     }
 
 
-def alert_brief(alert: Alert) -> dict[str, Any]:
-    """What every member's message about ``alert`` shares (built once for a fan-out)."""
+def title_in(alert: Alert, language: str) -> str:
+    """The alert's title as a reader of ``language`` reads it."""
+    if alert.title_key is None:
+        return alert.title
+    return i18n.text(language, alert.title_key, alert.title_args)
+
+
+def alert_brief(alert: Alert, language: str) -> dict[str, Any]:
+    """What every member's message about ``alert`` in ``language`` shares (built once per
+    language for a fan-out)."""
     return {
         "alert_id": alert.id,
         "severity": alert.severity,
         "kind": alert.kind,
-        "title": alert.title,
+        "title": title_in(alert, language),
+        "language": language,
         "detail": alert.detail,
         "grid_id": alert.grid,
         "lat": alert.lat,
@@ -69,13 +82,26 @@ def member_message(
     return {**brief, "role": role, "level": level, "reminder": reminder, "ack_topic": ack_topic}
 
 
-def text_message(alert: Alert) -> dict[str, str]:
-    """Title and body for human channels (DingTalk, WeCom, e-mail, SMS)."""
-    place = alert.grid or (f"{len(alert.grids)} grids" if alert.grids else "unknown place")
-    body = f"[{alert.severity}] {alert.title} — {place}"
+def text_message(alert: Alert, language: str, timezone: str) -> dict[str, str]:
+    """Subject and body for human channels (DingTalk, WeCom, e-mail, SMS) in ``language``,
+    with local times."""
+    title = title_in(alert, language)
+    if alert.grid:
+        place = i18n.text(language, "message.place_grid", {"grid": alert.grid})
+    elif alert.grids:
+        place = i18n.text(language, "message.place_grids", {"count": len(alert.grids)})
+    else:
+        place = i18n.text(language, "message.place_unknown")
+    when = alert.updated_at.astimezone(ZoneInfo(timezone)).strftime("%Y-%m-%d %H:%M")
+    lines = [
+        i18n.text(language, "message.title", {"level": alert.severity, "title": title}),
+        place,
+        i18n.text(language, "message.time", {"time": when}),
+    ]
     if alert.detail:
-        body += f"\n{alert.detail}"
-    return {"title": f"gridhub alert #{alert.id}: {alert.title}", "body": body}
+        lines.append(alert.detail)
+    subject = i18n.text(language, "message.subject", {"id": alert.id, "title": title})
+    return {"title": subject, "body": "\n".join(lines)}
 
 
 def envelope(kind: str, before: dict[str, Any] | None, after: dict[str, Any]) -> dict[str, Any]:

@@ -57,6 +57,10 @@ class Alert(Base):
     kind: Mapped[str] = mapped_column(String(64))
     severity: Mapped[str] = mapped_column(String(8))
     title: Mapped[str] = mapped_column(String(200))
+    title_key: Mapped[str | None] = mapped_column(
+        String(64), doc="Catalogue key of the title, rendered in each reader's language."
+    )
+    title_args: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     detail: Mapped[str | None] = mapped_column(Text)
     lon: Mapped[float | None] = mapped_column(Float)
     lat: Mapped[float | None] = mapped_column(Float)

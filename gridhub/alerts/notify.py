@@ -45,7 +45,9 @@ def members(session: Session, codes: list[str]) -> list[Recipient]:
         member = session.scalar(select(Member).where(Member.code == code))
         if member is None:
             raise ValueError(f"no member {code!r}")
-        found.append(Recipient(member.code, member.role, tuple(member.notify or ())))
+        found.append(
+            Recipient(member.code, member.role, tuple(member.notify or ()), member.language)
+        )
     return found
 
 

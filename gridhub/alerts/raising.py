@@ -8,6 +8,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from gridhub import i18n
 from gridhub.alerts import lifecycle
 from gridhub.alerts.actions import act, check_assignees
 from gridhub.alerts.context import AlertContext
@@ -41,7 +42,8 @@ class AlertSpec:
     source_id: str
     kind: str
     severity: str
-    title: str
+    title: str = ""
+    """Written by a person (an operator's alert); empty when ``title_key`` says it."""
     detail: str | None = None
     lon: float | None = None
     lat: float | None = None
@@ -53,13 +55,16 @@ class AlertSpec:
     """Roles told at once, besides the first escalation level (SOS: leader and town)."""
     first_role: str | None = None
     """Start the ladder at this role's level (missed patrol: the grid leader)."""
+    title_key: str | None = None
+    """The title as a catalogue key (``alert.sensor_warning``), rendered per reader."""
+    title_args: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if self.source_type not in SOURCE_TYPES:
             raise ValueError(f"unknown source_type {self.source_type!r}; use {SOURCE_TYPES}")
         severity_rank(self.severity)
-        if not self.source_id or not self.kind or not self.title:
-            raise ValueError("source_id, kind and title must not be empty")
+        if not self.source_id or not self.kind or not (self.title or self.title_key):
+            raise ValueError("source_id, kind and a title (or title_key) must not be empty")
         if (self.lon is None) != (self.lat is None):
             raise ValueError("give both lon and lat, or neither")
         if self.lon is not None and not (-180 <= self.lon <= 180 and -90 <= self.lat <= 90):
@@ -94,7 +99,9 @@ def raise_alert(
         source_id=spec.source_id,
         kind=spec.kind,
         severity=spec.severity,
-        title=spec.title,
+        title=_title(ctx, spec),
+        title_key=spec.title_key,
+        title_args=spec.title_args or None,
         detail=spec.detail,
         lon=spec.lon,
         lat=spec.lat,
@@ -193,7 +200,8 @@ def _merge(
             note=f"{alert.severity} → {spec.severity}",
         )
         alert.severity = spec.severity
-        alert.title = spec.title
+        alert.title = _title(ctx, spec)
+        alert.title_key, alert.title_args = spec.title_key, spec.title_args or None
         alert.policy = Policy.from_config(ctx.config.policies[spec.severity]).to_dict()
         if alert.acked_at is None:
             alert.level = 0  # the new severity's ladder, from the bottom
@@ -212,6 +220,13 @@ def _merge(
         )
     publish_change(session, ctx, alert, "update", before, now)
     return alert
+
+
+def _title(ctx: AlertContext, spec: AlertSpec) -> str:
+    """The stored title: the person's words, or the key in the hub's language."""
+    if spec.title_key is None:
+        return spec.title
+    return i18n.text(ctx.language, spec.title_key, spec.title_args)[:200]
 
 
 def _level_of(ctx: AlertContext, spec: AlertSpec) -> int:

@@ -41,6 +41,8 @@ class Recipient:
     member_code: str
     role: str
     notify: tuple[str, ...] = ()
+    language: str | None = None
+    """What the member reads; None: the hub's language."""
 
 
 def find_grids(
@@ -114,7 +116,8 @@ def responsible(
     found: dict[str, Recipient] = {}
     for person in sorted(people, key=lambda p: p.level_rank):
         found.setdefault(
-            person.member_code, Recipient(person.member_code, person.role, person.notify)
+            person.member_code,
+            Recipient(person.member_code, person.role, person.notify, person.language),
         )
     return list(found.values())
 
@@ -126,7 +129,7 @@ def _responsible_under(
     wanted = {ancestor for path in paths.values() for ancestor in _ancestors(path)}
     common = common_path(paths.values())
     rows = session.execute(
-        select(Member.code, Member.role, Member.notify, Member.duty, Region.path)
+        select(Member.code, Member.role, Member.notify, Member.duty, Member.language, Region.path)
         .join(MemberArea, MemberArea.member_id == Member.id)
         .join(Region, Region.id == MemberArea.region_id)
         .where(
@@ -138,9 +141,9 @@ def _responsible_under(
         )
     )
     found: dict[str, Recipient] = {}
-    for code, role, notify, duty, path in rows:
+    for code, role, notify, duty, language, path in rows:
         if path in wanted and code not in found and on_duty(duty or ALWAYS, at, timezone):
-            found[code] = Recipient(code, role, tuple(notify or ()))
+            found[code] = Recipient(code, role, tuple(notify or ()), language)
     return sorted(found.values(), key=lambda r: (role_rank(r.role), r.member_code))
 
 

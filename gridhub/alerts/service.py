@@ -64,6 +64,7 @@ class AlertsService:
         self.context = AlertContext(
             config=self.config,
             timezone=settings.timezone,
+            language=settings.language,
             locator=locator,
             topics=topics,
             wake=self._wake.set,

@@ -19,6 +19,9 @@ class AlertOut(_Out):
     kind: str
     severity: str
     title: str
+    """In the hub's language; pages render ``title_key`` with ``title_args`` in theirs."""
+    title_key: str | None
+    title_args: dict[str, Any] | None
     detail: str | None
     status: str
     lon: float | None

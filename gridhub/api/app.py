@@ -18,6 +18,7 @@ from gridhub.api.routes import (
     events,
     grids,
     health,
+    i18n,
     members,
     meta,
     regions,
@@ -47,7 +48,7 @@ def create_app(hub: Hub, manage_services: bool = True) -> FastAPI:
     app.state.hub = hub
     app.state.live = live
     app.include_router(health.router)
-    for resource in (auth, meta, grids, regions, members, cameras, alerts, events):
+    for resource in (auth, meta, i18n, grids, regions, members, cameras, alerts, events):
         app.include_router(resource.router)
     for resource in (checkins, sensors, deadletters):
         app.include_router(resource.router)

@@ -149,4 +149,5 @@ def _member_out(member: Member, scope: Scope) -> MemberOut:
         mqtt_client_id=member.mqtt_client_id,
         notify_channels=[urlsplit(url).scheme for url in member.notify or []],
         duty=member.duty,
+        language=member.language,
     )

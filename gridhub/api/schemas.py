@@ -71,6 +71,7 @@ class MemberOut(Schema):
     mqtt_client_id: str | None
     notify_channels: list[str]
     duty: str
+    language: str | None
 
 
 class ResponsibleOut(Schema):

@@ -22,6 +22,7 @@ from gridhub.config.cameras import CamerasConfig
 from gridhub.config.dashboard import DashboardConfig
 from gridhub.config.mqtt import IngestConfig, MqttConfig
 from gridhub.config.sections import ApiConfig
+from gridhub.i18n import DEFAULT_LANGUAGE, LANGUAGES
 from gridhub.reasons import location, message
 
 ENV_PREFIX = "GRIDHUB_"
@@ -60,6 +61,11 @@ class Settings(BaseSettings):
     )
     timezone: str = Field(
         "Asia/Shanghai", description="IANA time zone in which members' duty hours are read."
+    )
+    language: str = Field(
+        DEFAULT_LANGUAGE,
+        description="What pages show first and members without a language of their own receive "
+        "(zh-CN or en).",
     )
     api: ApiConfig = Field(default_factory=ApiConfig)
     cameras: CamerasConfig = Field(default_factory=CamerasConfig)
@@ -104,6 +110,13 @@ class Settings(BaseSettings):
             ZoneInfo(value)
         except (ZoneInfoNotFoundError, ValueError):
             raise ValueError("must be an IANA time zone such as Asia/Shanghai") from None
+        return value
+
+    @field_validator("language")
+    @classmethod
+    def _check_language(cls, value: str) -> str:
+        if value not in LANGUAGES:
+            raise ValueError(f"must be one of {', '.join(LANGUAGES)}")
         return value
 
     @field_validator("secret_key")

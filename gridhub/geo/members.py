@@ -32,6 +32,7 @@ from gridhub.geo.members_file import (
 )
 from gridhub.geo.models import Member, MemberArea, Region
 from gridhub.geo.roles import ROLE_NAMES
+from gridhub.i18n import LANGUAGES
 from gridhub.reasons import reason
 
 LIST_SEPARATOR = ";"
@@ -70,6 +71,8 @@ class MemberRow(BaseModel):
     ) = None
     notify: Annotated[tuple[str, ...], BeforeValidator(_split)] = ()
     duty: str = ALWAYS
+    language: str | None = None
+    """What the member reads (zh-CN or en); empty: the hub's language."""
     properties: dict[str, Any] = Field(default_factory=dict)
 
     @field_validator("role")
@@ -98,6 +101,15 @@ class MemberRow(BaseModel):
             parse_duty(value)
         except DutySpecError as exc:
             raise ValueError(f"bad duty spec: {exc}") from None
+        return value
+
+    @field_validator("language")
+    @classmethod
+    def _language(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        if value not in LANGUAGES:
+            raise ValueError(f"unknown language {value!r} (expected one of {', '.join(LANGUAGES)})")
         return value
 
     @property
@@ -273,6 +285,7 @@ def _differs(member: Member, row: MemberRow) -> bool:
         member.mqtt_client_id,
         list(member.notify or []),
         member.duty,
+        member.language,
         dict(member.properties or {}),
         [area.region.code for area in member.areas],
     )
@@ -283,6 +296,7 @@ def _differs(member: Member, row: MemberRow) -> bool:
         row.mqtt_client_id,
         list(row.notify),
         row.duty,
+        row.language,
         row.properties,
         list(row.region_codes),
     )
@@ -296,6 +310,7 @@ def _apply(member: Member, row: MemberRow, regions: dict[str, int]) -> Member:
     member.mqtt_client_id = row.mqtt_client_id
     member.notify = list(row.notify)
     member.duty = row.duty
+    member.language = row.language
     member.properties = dict(row.properties)
     wanted = {regions[code]: position for position, code in enumerate(row.region_codes)}
     # Keep rows for regions still assigned: deleting and re-inserting the same

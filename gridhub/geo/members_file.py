@@ -13,7 +13,9 @@ __all__ = [
     "read_member_file",
 ]
 
-MEMBER_FIELDS = ("code", "name", "role", "grids", "phone", "mqtt_client_id", "notify", "duty")
+MEMBER_FIELDS = (
+    "code", "name", "role", "grids", "phone", "mqtt_client_id", "notify", "duty", "language",
+)  # fmt: skip
 REQUIRED_FIELDS = ("code", "name", "role", "grids")
 YAML_ONLY_FIELDS = ("properties",)
 

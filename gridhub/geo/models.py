@@ -64,6 +64,9 @@ class Member(Base):
     mqtt_client_id: Mapped[str | None] = mapped_column(String(128))
     notify: Mapped[list[str]] = mapped_column(JSON, default=list)
     duty: Mapped[str] = mapped_column(String(200), default="always")
+    language: Mapped[str | None] = mapped_column(
+        String(16), doc="What the member reads (zh-CN, en); None: the hub's language."
+    )
     properties: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow, onupdate=utcnow)
 

@@ -35,6 +35,7 @@ class Responsible:
     phone: str | None
     notify: tuple[str, ...]
     duty: str = ALWAYS
+    language: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -150,6 +151,7 @@ def _assignments(
                 Member.phone,
                 Member.notify,
                 Member.duty,
+                Member.language,
                 Region.code,
                 Region.path,
             )
@@ -157,9 +159,8 @@ def _assignments(
             .join(Region, Region.id == MemberArea.region_id)
             .where(Region.code.in_(region_codes[start : start + CHUNK]), Member.role.in_(roles))
         )
-        for code, name, role, client_id, phone, notify, duty, region_code, path in session.execute(
-            query
-        ):
+        for row in session.execute(query):
+            code, name, role, client_id, phone, notify, duty, language, region_code, path = row
             person = Responsible(
                 member_code=code,
                 name=name,
@@ -170,6 +171,7 @@ def _assignments(
                 phone=phone,
                 notify=tuple(notify or ()),
                 duty=duty or ALWAYS,
+                language=language,
             )
             found.append(_Assignment(person, path.count(PATH_SEPARATOR)))
     return found

@@ -142,6 +142,7 @@ class ReadingStore:
                     unit,
                     None,
                     from_threshold=True,
+                    name=sensor.name,
                 )
             )
 
@@ -179,6 +180,7 @@ class WarningStore:
                     warning.value,
                     unit,
                     warning.message,
+                    name=sensor.name,
                 )
             )
         ctx.count("sensor_warnings", len(accepted))

@@ -202,7 +202,9 @@ def test_members_notification_urls_go_through_apprise(
     _warn(service, sessions, town)
     _wait_for(lambda: httpserver.log)
     request, _ = httpserver.log[0]
-    assert "water level" in request.get_json()["title"]
+    sent = request.get_json()
+    assert "水位预警" in sent["title"]  # the hub's language, zh-CN, for a member without one
+    assert "时间：" in sent["message"] and "地点：G1" in sent["message"]
 
 
 def test_two_hub_processes_dispatch_each_escalation_step_once(

@@ -1,5 +1,6 @@
 """Opening, merging, escalating and handling alerts in the store (SpatiaLite and PostGIS)."""
 
+from dataclasses import replace
 from datetime import timedelta
 
 import pytest
@@ -11,7 +12,10 @@ from gridhub.alerts.context import AlertContext
 from gridhub.alerts.lifecycle import IllegalTransition
 from gridhub.alerts.models import Alert, AlertEvent, AlertGrid, AlertTimer, Delivery
 from gridhub.alerts.raising import AlertSpec, clear_alerts, raise_alert
+from gridhub.alerts.rules import events as rules
 from gridhub.alerts.timers import fire_due_timers
+from gridhub.events import SensorWarning
+from gridhub.geo.models import Member
 from tests.alerts.conftest import NOON, Town
 
 
@@ -61,6 +65,32 @@ def test_a_warning_reaches_the_on_duty_worker_of_its_grid(
         assert _events(session, alert.id) == ["opened", "dispatched"]
         timer = session.get(AlertTimer, alert.id)
         assert timer.due_at == NOON + timedelta(seconds=60)
+
+
+def test_each_member_reads_the_alert_in_their_own_language(
+    sessions: sessionmaker[Session], town: Town, ctx: AlertContext
+) -> None:
+    """W1 reads English; the leader, with no language of their own, reads the hub's zh-CN."""
+    lon, lat = town.g1_point
+    spec = rules.sensor_warning(
+        SensorWarning("WL3", "water_level", "red", lon, lat, "G1", NOON, 21.3, "m",
+                      name="柳湾河3号水位站")
+    )  # fmt: skip
+    spec = replace(spec, broadcast_roles=("grid_leader",))  # the leader hears at once too
+    with sessions() as session, session.begin():
+        session.scalar(select(Member).where(Member.code == "W1")).language = "en"
+        alert = raise_alert(session, spec, NOON, ctx)
+    with sessions() as session:
+        rows = session.execute(
+            select(Delivery.member_code, Delivery.payload).where(
+                Delivery.alert_id == alert.id, Delivery.member_code.is_not(None)
+            )
+        )
+        titles = {code: payload["title"] for code, payload in rows}
+        stored = session.get(Alert, alert.id)
+    assert titles["W1"] == "Red water level warning at 柳湾河3号水位站 (water level 21.3 m)"
+    assert titles["L1"] == "柳湾河3号水位站 红色水位预警（水位 21.3 m）"
+    assert stored.title == titles["L1"]  # the stored title is in the hub's language
 
 
 def test_repeats_merge_and_a_severity_rise_redispatches(

@@ -90,6 +90,10 @@ def api_routes(client) -> list[tuple[str, str]]:
     return routes
 
 
+PUBLIC_PATHS = {TOKEN_PATH, "/api/v1/i18n", "/api/v1/i18n/X1"}
+"""Sign-in, and the words of the sign-in page."""
+
+
 @pytest.mark.parametrize(
     "header",
     [None, "Bearer not-a-token", "Bearer ghp_unknownunknownunknown", "Basic emhhbmc6cHc="],
@@ -99,7 +103,7 @@ def test_every_api_endpoint_but_sign_in_needs_a_token(client, header):
     assert ("GET", "/api/v1/grids") in routes and ("GET", "/api/v1/members/X1") in routes
     headers = {} if header is None else {"Authorization": header}
     for method, path in routes:
-        if path == TOKEN_PATH:
+        if path in PUBLIC_PATHS:
             continue
         response = client.request(method, path, headers=headers, params={"lon": 1, "lat": 1})
         assert response.status_code == 401, (method, path, response.text)

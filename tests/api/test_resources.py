@@ -127,6 +127,7 @@ def test_members_are_paged_and_scoped(client, as_user):
                 "mqtt_client_id": None,
                 "notify_channels": [],
                 "duty": "always",
+                "language": None,
             },
             page.json()["items"][1],
         ],

@@ -274,8 +274,12 @@ def test_the_live_stream_shows_only_the_villages_alerts(live_url, world):
 
 # The sweep over the OpenAPI schema.
 
-PUBLIC = {("post", "/api/v1/auth/token")}
-"""Routes anyone may call: there is nothing in them to scope."""
+PUBLIC = {
+    ("post", "/api/v1/auth/token"),
+    ("get", "/api/v1/i18n"),
+    ("get", "/api/v1/i18n/{language}"),
+}
+"""Routes anyone may call: sign-in and its page's words hold nothing to scope."""
 STREAMS = {("get", "/api/v1/events")}
 """Endpoints that never end: swept by reading them for a while (the live-stream test)."""
 SCOPED_QUERIES = {"under": "regions", "grid": "grids", "region": "regions", "worker": "members"}

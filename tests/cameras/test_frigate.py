@@ -11,6 +11,7 @@ from paho.mqtt.enums import CallbackAPIVersion
 from sqlalchemy import select
 
 from gridhub.alerts.context import AlertContext
+from gridhub.alerts.messages import title_in
 from gridhub.alerts.models import Alert, Delivery
 from gridhub.alerts.sink import AlertsSink
 from gridhub.cameras.frigate import handle
@@ -63,7 +64,8 @@ def test_event_updates_merge_into_one_alert_for_the_grid(sessions, camera):
         alert = session.scalars(select(Alert)).one()
         assert alert.source_id == "frigate:1780320600.12-k3x9qz"
         assert alert.grid == "G11" and alert.count == 4 and alert.is_open
-        assert alert.title == "person seen by riverbank in riverbank"  # as first reported
+        assert title_in(alert, "en") == "person seen by riverbank in riverbank"
+        assert title_in(alert, "zh-CN") == "riverbank 在 riverbank 发现 person"
         recipients = set(session.scalars(select(Delivery.member_code)))
         assert "W11" in recipients  # the grid worker of G11
 

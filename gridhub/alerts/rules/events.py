@@ -23,12 +23,16 @@ def sensor_warning(event: SensorWarning) -> AlertSpec:
     how = "crossed its threshold" if event.from_threshold else "warns"
     reading = f" ({event.value:g} {event.unit or ''})".rstrip() if event.value is not None else ""
     detail = event.message or f"sensor {event.sensor} {how}: {event.kind}{reading}"
+    args = {"sensor": event.name or event.sensor, "level": event.level, "kind": event.kind}
+    if event.value is not None:
+        args |= {"value": f"{event.value:g}", "unit": event.unit or ""}
     return AlertSpec(
         source_type="sensor",
         source_id=event.sensor,
         kind=event.kind,
         severity=event.level,
-        title=f"{event.kind.replace('_', ' ')} warning at sensor {event.sensor}",
+        title_key="alert.sensor_warning" + ("_value" if event.value is not None else ""),
+        title_args=args,
         detail=detail,
         lon=event.lon,
         lat=event.lat,
@@ -43,7 +47,8 @@ def sos(event: SosRaised) -> AlertSpec:
         source_id=event.worker,
         kind="sos",
         severity="red",
-        title=f"SOS from {event.worker}",
+        title_key="alert.sos",
+        title_args={"worker": event.worker},
         detail=event.note,
         lon=event.lon,
         lat=event.lat,
@@ -59,7 +64,8 @@ def area_warning(event: AreaWarning) -> AlertSpec:
         source_id=str(event.warning_id),
         kind=event.kind,
         severity=event.level,
-        title=f"{event.level} {event.kind} warning",
+        title_key="alert.area_warning",
+        title_args={"level": event.level, "kind": event.kind},
         detail=(event.message or "") + until or None,
         area=event.area,
         grids=tuple(event.grids),
@@ -77,7 +83,8 @@ def camera_status(event: CameraStatusChanged) -> AlertSpec | None:
         source_id=event.camera,
         kind=kind,
         severity=event.severity,
-        title=f"camera {event.name} ({event.camera}) is {event.after}",
+        title_key="alert.camera_status",
+        title_args={"camera": event.name, "code": event.camera, "status": event.after},
         detail=event.reason,
         lon=event.lon,
         lat=event.lat,
@@ -96,14 +103,16 @@ def camera_recovered(event: CameraStatusChanged) -> list[str]:
 
 
 def detection(event: DetectionSeen) -> AlertSpec:
-    labels = ", ".join(event.labels)
-    where = f" in {', '.join(event.zones)}" if event.zones else ""
+    args = {"labels": ", ".join(event.labels), "camera": event.camera_name}
+    if event.zones:
+        args["zones"] = ", ".join(event.zones)
     return AlertSpec(
         source_type="analytics",
         source_id=f"frigate:{event.incident}",
         kind="frigate_detection",
         severity=event.severity,
-        title=f"{labels} seen by {event.camera_name}{where}",
+        title_key="alert.detection_in_zones" if event.zones else "alert.detection",
+        title_args=args,
         detail=event.detail,
         lon=event.lon,
         lat=event.lat,

@@ -64,21 +64,23 @@ def scan(session: Session, ctx: AlertContext, now: datetime) -> int:
     fresh: list[dict[str, Any]] = []
     if on_duty(patrol.duty, now, ctx.timezone):
         grids = session.execute(
-            select(Region.code, Region.properties).where(Region.level == "grid")
+            select(Region.code, Region.name, Region.properties).where(Region.level == "grid")
         )
-        for code, properties in grids:
+        for code, name, properties in grids:
             last = seen.get((GRID, code))
             if last is None:  # never seen: start counting from now
                 fresh.append({"kind": GRID, "code": code, "last_seen_at": now})
                 continue
             minutes = (properties or {}).get(INTERVAL_PROPERTY, patrol.interval_minutes)
             if now - last > timedelta(minutes=minutes) and (MISSED_PATROL, code) not in already:
-                specs.append(_missed(code, last, minutes))
+                specs.append(_missed(code, name, last, minutes))
     silent_after = timedelta(minutes=patrol.device_silent_minutes)
     workers = {c for kind, c in seen if kind == WORKER}
     if workers:
-        members = session.execute(select(Member.code, Member.duty).where(Member.code.in_(workers)))
-        for code, duty in members:
+        members = session.execute(
+            select(Member.code, Member.name, Member.duty).where(Member.code.in_(workers))
+        )
+        for code, name, duty in members:
             last = seen[(WORKER, code)]
             if (
                 now - last > silent_after
@@ -86,7 +88,7 @@ def scan(session: Session, ctx: AlertContext, now: datetime) -> int:
                 and on_duty(duty, now, ctx.timezone)
                 and on_duty(duty, last, ctx.timezone)
             ):
-                specs.append(_silent(session, code, last))
+                specs.append(_silent(session, code, name, last))
     if fresh:
         _upsert(session, fresh)
     for spec in specs:
@@ -94,26 +96,28 @@ def scan(session: Session, ctx: AlertContext, now: datetime) -> int:
     return len(specs)
 
 
-def _missed(grid: str, last: datetime, minutes: int) -> AlertSpec:
+def _missed(grid: str, name: str, last: datetime, minutes: int) -> AlertSpec:
     return AlertSpec(
         source_type="patrol",
         source_id=grid,
         kind=MISSED_PATROL,
         severity="yellow",
-        title=f"No patrol in grid {grid}",
+        title_key="alert.missed_patrol",
+        title_args={"grid": name},
         detail=f"no check-in for over {minutes} minutes (last {last.isoformat()})",
         grids=(grid,),
         first_role="grid_leader",
     )
 
 
-def _silent(session: Session, worker: str, last: datetime) -> AlertSpec:
+def _silent(session: Session, worker: str, name: str, last: datetime) -> AlertSpec:
     return AlertSpec(
         source_type="patrol",
         source_id=worker,
         kind=DEVICE_SILENT,
         severity="yellow",
-        title=f"Device of {worker} silent",
+        title_key="alert.device_silent",
+        title_args={"worker": name, "code": worker},
         detail=f"nothing heard since {last.isoformat()} while on duty",
         grids=tuple(sorted(member_grid_codes(session, worker))),
         first_role="grid_leader",
