@@ -3,6 +3,7 @@
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import NoReturn
 
 import typer
 from sqlalchemy import Engine
@@ -53,13 +54,13 @@ def context(ctx: typer.Context) -> CliContext:
     return ctx.find_root().obj
 
 
-def fail(message: str, code: int = 2) -> None:
+def fail(message: str, code: int = 2) -> NoReturn:
     """Print an error on stderr and exit non-zero."""
     typer.secho(message, err=True, fg=typer.colors.RED)
     raise typer.Exit(code)
 
 
-def refuse(file: Path, exc: TableImportError) -> None:
+def refuse(file: Path, exc: TableImportError) -> NoReturn:
     """Name every problem of a refused import file on stderr and exit with REFUSED_EXIT_CODE."""
     lines = [f"{file}: refused, store unchanged ({len(exc.errors)} problem(s)):"]
     lines += [f"  {error}" for error in exc.errors]

@@ -11,7 +11,17 @@ import orjson
 from alembic import command
 from alembic.config import Config as AlembicConfig
 from geoalchemy2 import load_spatialite
-from sqlalchemy import BigInteger, DateTime, Engine, Integer, MetaData, create_engine, event
+from sqlalchemy import (
+    BigInteger,
+    Connection,
+    DateTime,
+    Engine,
+    Integer,
+    MetaData,
+    create_engine,
+    event,
+)
+from sqlalchemy.engine.interfaces import DBAPIConnection
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
@@ -61,8 +71,9 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
-def is_sqlite(engine: Engine) -> bool:
-    return engine.dialect.name == "sqlite"
+def is_sqlite(bind: Engine | Connection) -> bool:
+    """Whether the engine, or a session's ``get_bind()``, is SpatiaLite."""
+    return bind.dialect.name == "sqlite"
 
 
 def make_engine(url: str, **kwargs: object) -> Engine:
@@ -100,8 +111,8 @@ def _spatialite_engine(url: str, **kwargs: object) -> Engine:
     return engine
 
 
-def _sqlite_pragmas(dbapi_connection: object, _record: object) -> None:
-    cursor = dbapi_connection.cursor()  # type: ignore[attr-defined]
+def _sqlite_pragmas(dbapi_connection: DBAPIConnection, _record: object) -> None:
+    cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")

@@ -17,7 +17,7 @@ COLOURS: dict[Severity, str] = {
 def severity_rank(severity: str) -> int:
     """0 for blue … 3 for red; ValueError for anything else."""
     try:
-        return SEVERITIES.index(severity)  # type: ignore[arg-type]
+        return SEVERITIES.index(severity)
     except ValueError:
         raise ValueError(f"unknown severity {severity!r}; use {', '.join(SEVERITIES)}") from None
 

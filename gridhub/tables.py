@@ -155,7 +155,8 @@ def _yaml_rows(text: str, kind: TableKind) -> list[RawRow]:
         raise _file_error(kind, f"{where}not valid YAML: {problem}") from None
     if document is None:
         return []
-    if isinstance(document, dict) and set(document) == {kind.noun}:
+    wrapped = isinstance(document, dict) and set(document) == {kind.noun}
+    if wrapped and isinstance(node, yaml.MappingNode):
         document = document[kind.noun]
         node = node.value[0][1]
     if not isinstance(document, list) or not isinstance(node, yaml.SequenceNode):

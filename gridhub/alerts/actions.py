@@ -4,8 +4,9 @@ Every change leaves an event row (who, when, from, to, why) and a live event.
 """
 
 from datetime import datetime, timedelta
+from typing import Any, cast
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import CursorResult, delete, select, update
 from sqlalchemy.orm import Session
 
 from gridhub.alerts import lifecycle
@@ -147,7 +148,8 @@ def _mark_received(session: Session, alert: Alert, member_code: str, now: dateti
         )
         .values(acked_at=now)
     )
-    return result.rowcount or 0
+    # An UPDATE gives a CursorResult (with rowcount); Session.execute is typed as Result.
+    return cast(CursorResult[Any], result).rowcount or 0
 
 
 def check_assignees(session: Session, scope: Scope, codes: list[str]) -> None:

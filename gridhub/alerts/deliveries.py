@@ -5,10 +5,10 @@ Everything here runs inside the caller's transaction; sending happens after the 
 
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
 import orjson
-from sqlalchemy import JSON, insert
+from sqlalchemy import JSON, Table, insert
 from sqlalchemy.orm import Session
 
 from gridhub.alerts.context import AlertContext
@@ -22,6 +22,7 @@ from gridhub.alerts.messages import (
 )
 from gridhub.alerts.models import Alert, AlertEvent, Delivery
 from gridhub.alerts.routing import Recipient
+from gridhub.db import Base
 from gridhub.severity import severity_rank
 
 COPY_ABOVE = 50
@@ -125,12 +126,12 @@ def publish_change(
     return after
 
 
-def insert_rows(session: Session, model: type, rows: Sequence[dict[str, Any]]) -> None:
+def insert_rows(session: Session, model: type[Base], rows: Sequence[dict[str, Any]]) -> None:
     """Insert many rows fast: COPY on PostgreSQL (a flood warning's 20,000 deliveries in one
     stream), executemany elsewhere (SQLite is in-process: no round trips to save)."""
     if not rows:
         return
-    table = model.__table__  # type: ignore[attr-defined]
+    table = cast(Table, model.__table__)  # typed FromClause; a declared table is a Table
     if len(rows) < COPY_ABOVE or session.get_bind().dialect.name != "postgresql":
         # The table, not the class: these rows are never loaded back as objects, so the
         # ORM's bulk bookkeeping would only cost time on the alert path.
@@ -138,7 +139,10 @@ def insert_rows(session: Session, model: type, rows: Sequence[dict[str, Any]]) -
         return
     columns = list(rows[0])
     as_json = {c.name for c in table.columns if isinstance(c.type, JSON)}
-    cursor = session.connection().connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+    raw = session.connection().connection.driver_connection  # psycopg's, for its COPY
+    if raw is None:
+        raise RuntimeError("the session's database connection is closed")
+    cursor = raw.cursor()
     statement = f"COPY {table.name} ({', '.join(columns)}) FROM STDIN"
     with cursor, cursor.copy(statement) as copy:
         for row in rows:

@@ -5,9 +5,9 @@ at once instead of polling."""
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import CursorResult, delete, func, select
 from sqlalchemy.orm import Session
 
 from gridhub.alerts.models import LiveEvent
@@ -125,4 +125,5 @@ def prune(session: Session, now: datetime, keep_hours: int) -> int:
     result = session.execute(
         delete(LiveEvent).where(LiveEvent.at < now - timedelta(hours=keep_hours))
     )
-    return result.rowcount or 0
+    # A DELETE gives a CursorResult (with rowcount); Session.execute is typed as Result.
+    return cast(CursorResult[Any], result).rowcount or 0

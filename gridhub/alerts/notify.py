@@ -151,6 +151,8 @@ def escalate(
     tell(session, ctx, alert, recipients, now, event=event, level=step.level, note=note,
          reminder=step.reminders, extra_urls=policy.levels[step.level].notify)  # fmt: skip
     alert.level, alert.reminders = step.level, step.reminders
+    if step.due_at is None:  # on_timeout gives every step but "exhausted" a due time
+        raise RuntimeError(f"escalation step {step.action!r} has no due time")
     timer.due_at = step.due_at
 
 

@@ -8,7 +8,7 @@ more: the whole alert under the scope (``covered``).
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, and_, exists, func, or_, select
+from sqlalchemy import ColumnElement, ColumnExpressionArgument, and_, exists, func, or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from gridhub.alerts.lifecycle import STATES
@@ -64,7 +64,7 @@ def list_alerts(
     session: Session, scope: Scope, wanted: AlertFilter, limit: int, offset: int
 ) -> tuple[list[Alert], int]:
     """A page of alerts in ``scope``, newest first, and how many match."""
-    conditions = [visible(scope)]
+    conditions: list[ColumnExpressionArgument[bool]] = [visible(scope)]
     if wanted.status == "open":
         conditions.append(Alert.is_open)
     elif wanted.status == "closed":

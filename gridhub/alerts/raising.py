@@ -67,8 +67,9 @@ class AlertSpec:
             raise ValueError("source_id, kind and a title (or title_key) must not be empty")
         if (self.lon is None) != (self.lat is None):
             raise ValueError("give both lon and lat, or neither")
-        if self.lon is not None and not (-180 <= self.lon <= 180 and -90 <= self.lat <= 90):
-            raise ValueError(f"coordinates out of range: lon={self.lon} lat={self.lat}")
+        lon, lat = self.lon, self.lat
+        if lon is not None and lat is not None and not (-180 <= lon <= 180 and -90 <= lat <= 90):
+            raise ValueError(f"coordinates out of range: lon={lon} lat={lat}")
 
 
 def raise_alert(

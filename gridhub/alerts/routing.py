@@ -6,6 +6,7 @@ from datetime import datetime
 from typing import Any, Protocol
 
 import shapely
+from shapely.geometry.base import BaseGeometry
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
@@ -153,7 +154,7 @@ def _ancestors(path: str) -> list[str]:
     return [ROOT_PATH + "".join(f"{c}/" for c in codes[: n + 1]) for n in range(len(codes))]
 
 
-def _geom(geometry: shapely.Geometry) -> Any:
+def _geom(geometry: BaseGeometry) -> Any:
     return func.ST_GeomFromText(geometry.wkt, 4326)
 
 

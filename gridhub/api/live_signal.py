@@ -45,7 +45,9 @@ class LiveSignal:
         if self._url is None:
             return
         self._stop.clear()
-        self._thread = threading.Thread(target=self._listen, name="live-listen", daemon=True)
+        self._thread = threading.Thread(
+            target=self._listen, args=(self._url,), name="live-listen", daemon=True
+        )
         self._thread.start()
 
     def stop(self) -> None:
@@ -70,11 +72,11 @@ class LiveSignal:
         if self._loop is not None:
             self._loop.call_soon_threadsafe(self._fire)
 
-    def _listen(self) -> None:
+    def _listen(self, url: str) -> None:
         pause = STOP_CHECK_S
         while not self._stop.is_set():
             try:
-                with psycopg.connect(self._url, autocommit=True) as connection:
+                with psycopg.connect(url, autocommit=True) as connection:
                     connection.execute(f"LISTEN {LIVE_CHANNEL}")
                     self.listening, pause = True, STOP_CHECK_S
                     self._notify()  # whatever was published while nobody listened

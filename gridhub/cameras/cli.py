@@ -11,6 +11,7 @@ from gridhub.cameras.discovery import MULTICAST, probe
 from gridhub.cameras.registry import (
     CameraImportError,
     CameraRecord,
+    GridOf,
     import_cameras,
     read_records,
 )
@@ -22,7 +23,7 @@ from gridhub.geo.locator import GridLocator
 cameras_app = typer.Typer(help="Cameras and drones: registry, ONVIF, health.", no_args_is_help=True)
 
 
-def _grid_of(ctx: typer.Context):
+def _grid_of(ctx: typer.Context) -> GridOf:
     locator = GridLocator(context(ctx).sessions)
     return lambda lon, lat: locator.locate(lon, lat).grid
 

@@ -11,7 +11,6 @@ from datetime import UTC, datetime, timedelta
 from typing import Literal
 
 import orjson
-from geoalchemy2.shape import to_shape
 from pydantic import BaseModel, ConfigDict, ValidationError
 from sqlalchemy.orm import Session
 
@@ -87,6 +86,7 @@ class Outcome:
 
 def parse(topic_kind: str, payload: bytes) -> Detection:
     """A ``events`` or ``reviews`` payload as a Detection; ValueError when malformed."""
+    item: ReviewItem | TrackedObject
     try:
         data = orjson.loads(payload)
         if topic_kind == "reviews":
@@ -142,7 +142,7 @@ def handle(
     if camera is None:
         log.warning("Frigate camera %r is not registered (as %r)", detection.camera, code)
         return Outcome(None, f"Frigate camera {detection.camera!r} is not registered")
-    point = to_shape(camera.geom) if camera.geom is not None else None
+    point = camera.point()
     event = DetectionSeen(
         incident=detection.frigate_id,
         camera=camera.code,

@@ -43,7 +43,7 @@ class FrigateListener:
         self.client = MqttClient(
             mqtt_config,
             BrokerAddress.parse(mqtt_url, mqtt_config),
-            topics.subscriptions(TOPIC_KINDS),
+            topics.subscriptions(tuple(TOPIC_KINDS)),
             self._inbox.put,
             protocol="3.1.1" if embedded else None,
         )

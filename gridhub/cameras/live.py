@@ -4,6 +4,8 @@ import asyncio
 import time
 from collections.abc import AsyncIterator
 
+import cv2
+
 from gridhub.cameras.probe import open_capture
 from gridhub.cameras.snapshots import SnapshotError, encode_jpeg
 from gridhub.config.cameras import CamerasConfig
@@ -43,14 +45,16 @@ class LiveViews:
             raise
         return self._mjpeg(code, capture, frames)
 
-    async def _mjpeg(self, code: str, capture: object, frames: int | None) -> AsyncIterator[bytes]:
+    async def _mjpeg(
+        self, code: str, capture: cv2.VideoCapture, frames: int | None
+    ) -> AsyncIterator[bytes]:
         """Multipart JPEG parts at ``config.live_fps``; ``frames`` stops after that many."""
         period = 1.0 / self.config.live_fps
         sent = 0
         try:
             while frames is None or sent < frames:
                 started = time.monotonic()
-                ok, frame = await asyncio.to_thread(capture.read)  # type: ignore[attr-defined]
+                ok, frame = await asyncio.to_thread(capture.read)
                 if not ok:
                     return
                 jpeg = encode_jpeg(frame)
@@ -66,4 +70,4 @@ class LiveViews:
                 await asyncio.sleep(max(0.0, period - (time.monotonic() - started)))
         finally:
             self.viewers[code] -= 1
-            await asyncio.to_thread(capture.release)  # type: ignore[attr-defined]
+            await asyncio.to_thread(capture.release)

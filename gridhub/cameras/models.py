@@ -4,6 +4,8 @@ from datetime import datetime
 from typing import Any
 
 from geoalchemy2 import Geometry, WKBElement
+from geoalchemy2.shape import to_shape
+from shapely import Point
 from sqlalchemy import JSON, Boolean, Float, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -59,6 +61,17 @@ class Camera(Base):
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow, onupdate=utcnow)
 
     grid: Mapped[Region | None] = relationship()
+
+    def point(self) -> Point | None:
+        """Where the feed is (WGS84), or None when it has no place."""
+        if self.geom is None:
+            return None
+        shape = to_shape(self.geom)
+        if not isinstance(shape, Point):  # the column is a POINT: anything else is a broken row
+            raise ValueError(
+                f"camera {self.code}: stored place is a {shape.geom_type}, not a Point"
+            )
+        return shape
 
 
 class CameraStatusChange(Base):

@@ -14,6 +14,7 @@ import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import Executor, Future, ProcessPoolExecutor
 from dataclasses import dataclass
+from functools import partial
 
 import cv2
 import numpy as np
@@ -171,6 +172,9 @@ def run_round(
     running: dict[int, float] = {}
     waiting = list(range(len(targets)))[::-1]
 
+    def report_done(index: int, future: Future[ProbeResult]) -> None:
+        done.put((index, future))
+
     def finish(index: int, outcome: ProbeResult) -> None:
         running.pop(index, None)
         results[index] = outcome
@@ -182,7 +186,7 @@ def run_round(
             index = waiting.pop()
             running[index] = time.monotonic()
             future = pool.submit(probe_stream, targets[index], config)
-            future.add_done_callback(lambda f, i=index: done.put((i, f)))
+            future.add_done_callback(partial(report_done, index))
         next_deadline = min(running.values()) + config.probe_deadline_s
         try:
             index, future = done.get(timeout=max(0.0, next_deadline - time.monotonic()))

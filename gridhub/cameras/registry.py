@@ -6,7 +6,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from geoalchemy2.shape import from_shape, to_shape
+from geoalchemy2.shape import from_shape
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 from shapely.geometry import Point
 from sqlalchemy import select
@@ -268,8 +268,8 @@ def grid_feeds(session: Session, grid_code: str, now: datetime) -> list[Camera]:
 def camera_feature(camera: Camera) -> dict[str, Any]:
     """A GeoJSON Feature for the API: everything an operator may see, never credentials."""
     geometry = None
-    if camera.geom is not None:
-        point = to_shape(camera.geom)
+    point = camera.point()
+    if point is not None:
         geometry = {"type": "Point", "coordinates": [point.x, point.y]}
     return {
         "type": "Feature",

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 import aiohttp
 import cv2
+from cv2.typing import MatLike
 
 from gridhub.cameras.probe import open_capture
 from gridhub.config.cameras import CamerasConfig
@@ -47,7 +48,7 @@ def grab_frame(url: str, config: CamerasConfig) -> bytes:
     return encode_jpeg(frame)
 
 
-def encode_jpeg(frame: object) -> bytes:
+def encode_jpeg(frame: MatLike) -> bytes:
     ok, jpeg = cv2.imencode(".jpg", frame, [cv2.IMWRITE_JPEG_QUALITY, 80])
     if not ok:
         raise SnapshotError("frame could not be encoded as JPEG")

@@ -4,7 +4,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from geoalchemy2.shape import to_shape
 from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload
 
@@ -29,7 +28,11 @@ class StatusChange:
 def probe_targets(session: Session) -> list[ProbeTarget]:
     """Every feed with a stream to probe (the sub-stream when there is one: it is cheaper)."""
     query = select(Camera).where(Camera.stream_url.is_not(None)).order_by(Camera.code)
-    return [ProbeTarget(c.code, c.sub_stream_url or c.stream_url) for c in session.scalars(query)]
+    return [
+        ProbeTarget(c.code, url)
+        for c in session.scalars(query)
+        if (url := c.sub_stream_url or c.stream_url) is not None  # always: the query asks for one
+    ]
 
 
 def apply_results(
@@ -83,7 +86,7 @@ def apply_results(
 def _event(
     camera: Camera, change: StatusChange, config: CamerasConfig, now: datetime
 ) -> CameraStatusChanged:
-    point = to_shape(camera.geom) if camera.geom is not None else None
+    point = camera.point()
     alerts = change.after == "offline" or (change.after == "degraded" and config.alert_on_degraded)
     return CameraStatusChanged(
         camera=camera.code,

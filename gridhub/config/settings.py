@@ -155,13 +155,13 @@ def _settings_class(config_file: Path) -> type[Settings]:
     if not config_file.is_file():
         raise ConfigError(f"{CONFIG_FILE_ENV}: no such file: {config_file}")
     suffix = config_file.suffix.lower()
+    config = Settings.model_config.copy()
     if suffix in {".yaml", ".yml"}:
-        key = "yaml_file"
+        config["yaml_file"] = config_file
     elif suffix == ".toml":
-        key = "toml_file"
+        config["toml_file"] = config_file
     else:
         raise ConfigError(f"{CONFIG_FILE_ENV}: {config_file} must be a .yaml, .yml or .toml file")
-    config = SettingsConfigDict(**{**Settings.model_config, key: config_file})
     return type("FileSettings", (Settings,), {"model_config": config})
 
 

@@ -6,6 +6,7 @@ closed formulas; the inverses are computed by fixed-point iteration to about 1e-
 (see docs/coordinates.md).
 """
 
+from collections.abc import Callable
 from typing import Literal, overload
 
 import numpy as np
@@ -23,6 +24,7 @@ INVERSE_TOLERANCE_DEG = 1e-12
 INVERSE_MAX_STEPS = 30
 
 FloatArray = NDArray[np.float64]
+Transform = Callable[[FloatArray, FloatArray], tuple[FloatArray, FloatArray]]
 
 
 def out_of_china(lon: ArrayLike, lat: ArrayLike) -> NDArray[np.bool_]:
@@ -71,7 +73,9 @@ def _bd09_to_gcj02_approx(lon: FloatArray, lat: FloatArray) -> tuple[FloatArray,
     return z * np.cos(theta), z * np.sin(theta)
 
 
-def _invert(forward, lon: FloatArray, lat: FloatArray, start: tuple[FloatArray, FloatArray]):  # type: ignore[no-untyped-def]
+def _invert(
+    forward: Transform, lon: FloatArray, lat: FloatArray, start: tuple[FloatArray, FloatArray]
+) -> tuple[FloatArray, FloatArray]:
     """Solve forward(x) = (lon, lat) by fixed-point iteration from ``start``."""
     guess_lon, guess_lat = start
     for _ in range(INVERSE_MAX_STEPS):
@@ -95,12 +99,12 @@ def _bd09_to_gcj02(lon: FloatArray, lat: FloatArray) -> tuple[FloatArray, FloatA
     return _invert(_gcj02_to_bd09, lon, lat, _bd09_to_gcj02_approx(lon, lat))
 
 
-_TO_WGS84 = {
+_TO_WGS84: dict[str, Transform] = {
     "wgs84": lambda lon, lat: (lon, lat),
     "gcj02": _gcj02_to_wgs84,
     "bd09": lambda lon, lat: _gcj02_to_wgs84(*_bd09_to_gcj02(lon, lat)),
 }
-_FROM_WGS84 = {
+_FROM_WGS84: dict[str, Transform] = {
     "wgs84": lambda lon, lat: (lon, lat),
     "gcj02": _wgs84_to_gcj02,
     "bd09": lambda lon, lat: _gcj02_to_bd09(*_wgs84_to_gcj02(lon, lat)),
@@ -123,7 +127,9 @@ def convert(lon: float, lat: float, source: str, target: str) -> tuple[float, fl
 def convert(
     lon: ArrayLike, lat: ArrayLike, source: str, target: str
 ) -> tuple[FloatArray, FloatArray]: ...
-def convert(lon, lat, source, target):  # type: ignore[no-untyped-def]
+def convert(
+    lon: ArrayLike, lat: ArrayLike, source: str, target: str
+) -> tuple[float, float] | tuple[FloatArray, FloatArray]:
     """Convert coordinates between any two of wgs84, gcj02 and bd09 (floats or arrays)."""
     source = check_crs(source)
     target = check_crs(target)

@@ -10,7 +10,7 @@ from typing import Any
 
 import orjson
 import shapely
-from shapely import Geometry
+from shapely.geometry.base import BaseGeometry
 from sqlalchemy import delete, insert, select, update
 from sqlalchemy.orm import Session
 
@@ -53,7 +53,7 @@ class _Stored:
     level: str
     parent_id: int | None
     path: str
-    geometry: Geometry | None
+    geometry: BaseGeometry | None
     properties: dict[str, Any]
 
 
@@ -132,20 +132,29 @@ def _load_stored(session: Session) -> dict[str, _Stored]:
 
 def _parent_codes(stored: dict[str, _Stored]) -> dict[str, str | None]:
     by_id = {row.id: row.code for row in stored.values()}
-    return {code: by_id.get(row.parent_id) for code, row in stored.items()}  # type: ignore[arg-type]
+    return {
+        code: None if row.parent_id is None else by_id.get(row.parent_id)
+        for code, row in stored.items()
+    }
 
 
 def _overlaps(in_file: dict[str, FeatureSpec], kept: dict[str, _Stored]) -> list[Overlap]:
-    grids: dict[str, Geometry] = {
+    grids: dict[str, BaseGeometry] = {
         code: row.geometry
         for code, row in kept.items()
         if row.level == GRID and row.geometry is not None and code not in in_file
     }
-    grids.update({code: spec.geometry for code, spec in in_file.items() if spec.level == GRID})
+    grids.update(
+        {
+            code: spec.geometry
+            for code, spec in in_file.items()
+            if spec.level == GRID and spec.geometry is not None  # a grid without one is refused
+        }
+    )
     return find_overlaps(list(grids), list(grids.values()))
 
 
-def _same_geometry(a: Geometry | None, b: Geometry | None) -> bool:
+def _same_geometry(a: BaseGeometry | None, b: BaseGeometry | None) -> bool:
     if a is None or b is None:
         return a is b
     return a.geom_type == b.geom_type and bool(shapely.equals_exact(a, b, tolerance=0.0))

@@ -21,7 +21,7 @@ from pyproj import Geod
 from shapely import Geometry, STRtree
 
 from gridhub.geo.edges import Edges, expand
-from gridhub.geo.raster import FIRST_SLOT, NO_GRID, TREE, build_raster
+from gridhub.geo.raster import FIRST_SLOT, NO_GRID, TREE, Raster, build_raster
 
 # Raster resolution: about this many cells per grid, capped in memory (int32 cells, 128 MB at
 # most). 256 cells a grid leaves ~15 % of points (those near borders) to the exact test on
@@ -88,12 +88,13 @@ class GridIndex:
         y = np.asarray(lats, dtype=np.float64).ravel()
         if x.shape != y.shape:
             raise ValueError("lons and lats differ in length")
-        if self._raster is None:
+        raster = self._raster
+        if raster is None:
             return np.full(x.shape, NO_GRID, dtype=np.int32)
-        result = self._raster.lookup(x, y)
+        result = raster.lookup(x, y)
         border = np.flatnonzero(result <= FIRST_SLOT)
         if border.size:
-            result[border] = self._test_candidates(x[border], y[border], result[border])
+            result[border] = self._test_candidates(raster, x[border], y[border], result[border])
         tree = np.flatnonzero(result == TREE)
         if tree.size:
             result[tree] = self._query_tree(x[tree], y[tree])
@@ -113,12 +114,15 @@ class GridIndex:
         return [self.codes[i] for i in sorted(hits.tolist())]
 
     def _test_candidates(
-        self, x: NDArray[np.float64], y: NDArray[np.float64], values: NDArray[np.int32]
+        self,
+        raster: Raster,
+        x: NDArray[np.float64],
+        y: NDArray[np.float64],
+        values: NDArray[np.int32],
     ) -> NDArray[np.int32]:
         # Every (point, candidate) pair is tested at once: by counting ray crossings in numpy for
         # small polygons, by GEOS for big ones and where rounding leaves the count in doubt.
         # Candidates are in code order, so a point's first covering candidate is its grid.
-        raster = self._raster
         slot = FIRST_SLOT - values.astype(np.int64)
         start = raster.offsets[slot]
         point, position = expand(start, raster.offsets[slot + 1] - start)

@@ -108,7 +108,8 @@ class GridLocator:
         # While another thread checks or rebuilds, keep answering from the current index
         # rather than waiting (a rebuild over 100,000 grids takes seconds).
         if not self._lock.acquire(blocking=state is None):
-            return state  # type: ignore[return-value]  # not None: acquire only fails then
+            assert state is not None  # without a state the acquire blocks, so it cannot fail
+            return state
         try:
             return self._check(force=False)
         finally:

@@ -161,7 +161,8 @@ def import_members(session: Session, rows: Sequence[RawRow]) -> MemberImportRepo
     errors.extend(_unknown_regions(session, rows))
     errors.extend(_cross_check(session, valid))
     if errors:
-        raise MemberImportError(sorted(errors, key=lambda e: (e.line or 0, e.reason)))
+        errors.sort(key=lambda e: (e.line or 0, e.reason))
+        raise MemberImportError(errors)
     regions = _region_ids(session, {code for _, row in valid for code in row.region_codes})
     existing = _members_by_code(session, [row.code for _, row in valid])
     created: list[str] = []
@@ -274,7 +275,8 @@ def _client_id_owners(session: Session, client_ids: set[str]) -> dict[str, str]:
     query = select(Member.mqtt_client_id, Member.code).where(
         Member.mqtt_client_id.in_(sorted(client_ids))
     )
-    return {client_id: code for client_id, code in session.execute(query)}
+    rows = session.execute(query)
+    return {client_id: code for client_id, code in rows if client_id is not None}
 
 
 def _differs(member: Member, row: MemberRow) -> bool:

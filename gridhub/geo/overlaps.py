@@ -38,7 +38,7 @@ def find_overlaps(codes: Sequence[str], geometries: Sequence[Geometry]) -> list[
     shared = shapely.intersection(geoms[left], geoms[right])
     areas = _areas_m2(shared)
     overlaps = [
-        Overlap(*sorted((codes[i], codes[j])), float(area))
+        Overlap(min(codes[i], codes[j]), max(codes[i], codes[j]), float(area))
         for i, j, area in zip(left.tolist(), right.tolist(), areas.tolist(), strict=True)
     ]
     return sorted(overlaps, key=lambda overlap: (overlap.a, overlap.b))

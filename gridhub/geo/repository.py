@@ -7,7 +7,7 @@ from typing import Any
 import shapely
 from geoalchemy2 import WKBElement
 from geoalchemy2.shape import from_shape
-from shapely import Geometry
+from shapely.geometry.base import BaseGeometry
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -24,10 +24,10 @@ class GridShape:
 
     code: str
     path: str
-    geometry: Geometry
+    geometry: BaseGeometry
 
 
-def to_geometry(value: WKBElement | None) -> Geometry | None:
+def to_geometry(value: WKBElement | None) -> BaseGeometry | None:
     """A shapely geometry from a stored geometry value (EWKB from either backend)."""
     if value is None:
         return None
@@ -35,7 +35,7 @@ def to_geometry(value: WKBElement | None) -> Geometry | None:
     return shapely.from_wkb(bytes(data) if not isinstance(data, str) else data)
 
 
-def to_stored(geometry: Geometry | None) -> WKBElement | None:
+def to_stored(geometry: BaseGeometry | None) -> WKBElement | None:
     return None if geometry is None else from_shape(geometry, srid=4326)
 
 
@@ -107,7 +107,11 @@ def grid_shapes(session: Session) -> list[GridShape]:
             Region.level == GRID, Region.geom.is_not(None)
         )
     )
-    return [GridShape(code, path, to_geometry(geom)) for code, path, geom in rows]
+    return [
+        GridShape(code, path, geometry)
+        for code, path, geom in rows
+        if (geometry := to_geometry(geom)) is not None  # always: the query skips grids without one
+    ]
 
 
 def feature(region: Region) -> dict[str, Any]:
@@ -140,7 +144,7 @@ def grids_collection(session: Session, under: str | None = None) -> dict[str, An
     return feature_collection(session.scalars(query.order_by(Region.path)))
 
 
-def _mapping(geometry: Geometry) -> dict[str, Any]:
+def _mapping(geometry: BaseGeometry) -> dict[str, Any]:
     # GeoJSON lists, not shapely's tuples, so a round trip compares equal to the input.
     mapped = shapely.geometry.mapping(geometry)
     return {"type": mapped["type"], "coordinates": _lists(mapped["coordinates"])}

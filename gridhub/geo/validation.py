@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import shapely
-from shapely import Geometry
+from shapely.geometry.base import BaseGeometry
 from shapely.validation import explain_validity
 
 from gridhub.geo.models import LEVELS
@@ -52,7 +52,7 @@ class FeatureSpec:
     name: str
     level: str
     parent: str | None
-    geometry: Geometry | None
+    geometry: BaseGeometry | None
     properties: dict[str, Any] = field(default_factory=dict)
 
 
@@ -118,12 +118,13 @@ def _parse_feature(index: int, feature: object) -> tuple[FeatureSpec | None, lis
             problems.append(Problem(index, code, reason))
     if problems:
         return None, problems
+    assert isinstance(code, str) and isinstance(name, str) and isinstance(level, str)  # checked
     extra = {key: value for key, value in properties.items() if key not in RESERVED_PROPERTIES}
-    spec = FeatureSpec(index, code, name, level, parent, geometry, extra)  # type: ignore[arg-type]
+    spec = FeatureSpec(index, code, name, level, parent, geometry, extra)
     return spec, []
 
 
-def parse_polygonal(raw: object) -> tuple[Geometry | None, str | None]:
+def parse_polygonal(raw: object) -> tuple[BaseGeometry | None, str | None]:
     """A valid WGS84 Polygon/MultiPolygon from GeoJSON, or the reason it is not one.
 
     Rings are checked on the raw coordinates: shapely closes an open ring silently.
@@ -143,6 +144,7 @@ def parse_polygonal(raw: object) -> tuple[Geometry | None, str | None]:
             prefix = f"polygon {number}: " if kind == "MultiPolygon" else ""
             return None, prefix + reason
     two_d = [[[position[:2] for position in ring] for ring in polygon] for polygon in polygons]
+    geometry: shapely.Polygon | shapely.MultiPolygon
     if kind == "Polygon":
         geometry = shapely.Polygon(two_d[0][0], two_d[0][1:])
     else:

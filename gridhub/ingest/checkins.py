@@ -4,13 +4,14 @@ import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import NamedTuple
 
 import orjson
 from sqlalchemy import func, select
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
-from gridhub.events import CheckinStored, SosRaised
+from gridhub.events import CheckinStored, DomainEvent, SosRaised
 from gridhub.geo.models import Member, Region
 from gridhub.ingest.models import Checkin, WorkerStatus
 from gridhub.ingest.payloads import CheckinPayload
@@ -18,21 +19,26 @@ from gridhub.ingest.pipeline import BatchContext, Item
 from gridhub.ingest.status import update_status
 from gridhub.scope import EVERYTHING, Scope
 
-COLUMNS = (
-    "worker_code",
-    "msg_id",
-    "kind",
-    "ts",
-    "received_at",
-    "lon",
-    "lat",
-    "crs",
-    "accuracy_m",
-    "grid_code",
-    "in_assigned_grid",
-    "checkpoint_id",
-    "note",
-)
+
+class CheckinRow(NamedTuple):
+    """A check-in as inserted: a plain tuple (fast to build by the thousand), typed."""
+
+    worker_code: str
+    msg_id: str
+    kind: str
+    ts: datetime
+    received_at: datetime
+    lon: float
+    lat: float
+    crs: str
+    accuracy_m: float | None
+    grid_code: str | None
+    in_assigned_grid: bool
+    checkpoint_id: str | None
+    note: str | None
+
+
+COLUMNS = CheckinRow._fields
 PG_TYPES = (
     "text",
     "text",
@@ -94,45 +100,68 @@ class CheckinStore:
         self.roster = roster
 
     def __call__(self, ctx: BatchContext, items: list[Item]) -> list[Item]:
-        assigned = self.roster.lookup(ctx.session, {item.sender for item in items})
-        known = []
+        workers = {item.sender for item in items if item.sender is not None}
+        assigned = self.roster.lookup(ctx.session, workers)
+        known: list[tuple[Item, str, set[str]]] = []
         for item in items:
-            if assigned.get(item.sender) is None:
+            worker = item.sender
+            grids = None if worker is None else assigned.get(worker)
+            if worker is None or grids is None:
                 ctx.reject(item, f"unknown worker {item.sender!r}: not on the roster")
             else:
-                known.append(item)
+                known.append((item, worker, grids))
         if not known:
             return []
-        received_at = datetime.fromtimestamp(known[0].received.received_at or time.time(), UTC)
-        rows = [_row(item, assigned, received_at) for item in known]
+        received_at = datetime.fromtimestamp(known[0][0].received.received_at or time.time(), UTC)
+        rows = [_row(item, worker, grids, received_at) for item, worker, grids in known]
         ids = _insert(ctx.session, rows)
         stored: list[tuple[object, ...]] = []
         accepted: list[Item] = []
-        for row, item in zip(rows, known, strict=True):
-            checkin_id = ids.get((row[0], row[1]))
+        events: list[DomainEvent] = []
+        for row, (item, _, _) in zip(rows, known, strict=True):
+            checkin_id = ids.get((row.worker_code, row.msg_id))
             if checkin_id is None:
                 ctx.duplicates += 1  # stored by an earlier batch (a redelivery)
                 continue
             stored.append((checkin_id, *row))
             accepted.append(item)
+            events.append(
+                CheckinStored(
+                    checkin_id,
+                    row.worker_code,
+                    row.kind,
+                    row.lon,
+                    row.lat,
+                    row.grid_code,
+                    row.in_assigned_grid,
+                    row.ts,
+                )
+            )
+            if row.kind == "sos":
+                events.append(
+                    SosRaised(
+                        checkin_id,
+                        row.worker_code,
+                        row.lon,
+                        row.lat,
+                        row.grid_code,
+                        row.ts,
+                        row.note,
+                    )
+                )
         ctx.count("checkins", len(stored))
         update_status(ctx.session, stored, ctx.now)
-        for row, item in zip(stored, accepted, strict=True):
-            ctx.events.append(
-                CheckinStored(row[0], row[1], row[3], row[6], row[7], row[10], row[11], row[4])
-            )
-            if row[3] == "sos":
-                ctx.events.append(
-                    SosRaised(row[0], row[1], row[6], row[7], row[10], row[4], item.payload.note)
-                )
+        ctx.events.extend(events)
         return accepted
 
 
-def _insert(session: Session, rows: list[tuple[object, ...]]) -> dict[tuple[str, str], int]:
+def _insert(session: Session, rows: list[CheckinRow]) -> dict[tuple[str, str], int]:
     """Insert the rows not stored yet; the id of each inserted (worker_code, msg_id)."""
     params = [dict(zip(COLUMNS, row, strict=True)) for row in rows]
-    if session.bind.dialect.name == "postgresql":
+    if session.get_bind().dialect.name == "postgresql":
         raw = session.connection().connection.driver_connection
+        if raw is None:
+            raise RuntimeError("the session's database connection is closed")
         with raw.cursor() as cursor:
             cursor.execute(PG_INSERT, (orjson.dumps(params).decode(),))
             returned = cursor.fetchall()
@@ -146,19 +175,17 @@ def _insert(session: Session, rows: list[tuple[object, ...]]) -> dict[tuple[str,
     return {(worker, msg_id): checkin_id for checkin_id, worker, msg_id in returned}
 
 
-def _row(
-    item: Item, assigned: dict[str, set[str] | None], received_at: datetime
-) -> tuple[object, ...]:
+def _row(item: Item, worker: str, grids: set[str], received_at: datetime) -> CheckinRow:
     payload: CheckinPayload = item.payload
-    grids = assigned[item.sender] or set()
-    return (
-        item.sender,
+    lon, lat = item.position()
+    return CheckinRow(
+        worker,
         payload.id,
         payload.kind,
         payload.ts,
         received_at,
-        item.lon,
-        item.lat,
+        lon,
+        lat,
         payload.crs,
         payload.accuracy_m,
         item.grid,

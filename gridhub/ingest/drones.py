@@ -98,8 +98,9 @@ def _store_telemetry(ctx: BatchContext, items: list[Item], known: set[str]) -> l
     ctx.count("drone_positions", len(items))
     newest: dict[str, Item] = {}
     for item in items:
-        if item.sender not in newest or item.payload.ts > newest[item.sender].payload.ts:
-            newest[item.sender] = item
+        code = item.sender
+        if code is not None and (code not in newest or item.payload.ts > newest[code].payload.ts):
+            newest[code] = item
     drones = {
         drone.code: drone
         for drone in ctx.session.scalars(select(Drone).where(Drone.code.in_(newest)))
@@ -111,14 +112,15 @@ def _store_telemetry(ctx: BatchContext, items: list[Item], known: set[str]) -> l
             ctx.session.add(drone)
         elif drone.last_ts is not None and item.payload.ts <= drone.last_ts:
             continue
-        drone.lon, drone.lat, drone.grid_code = item.lon, item.lat, item.grid
+        lon, lat = item.position()
+        drone.lon, drone.lat, drone.grid_code = lon, lat, item.grid
         drone.alt_m, drone.heading = item.payload.alt_m, item.payload.heading
         drone.battery_pct, drone.last_ts = item.payload.battery_pct, item.payload.ts
         ctx.events.append(
             DroneMoved(
                 code,
-                item.lon,
-                item.lat,
+                lon,
+                lat,
                 item.grid,
                 item.payload.ts,
                 item.payload.alt_m,

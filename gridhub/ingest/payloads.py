@@ -127,7 +127,7 @@ Payload = (
     | AreaWarningPayload
 )
 
-MODELS: dict[Kind, type[BaseModel]] = {
+MODELS: dict[Kind, type[Inbound | DjiOsdPayload]] = {
     Kind.CHECKIN: CheckinPayload,
     Kind.SENSOR_READING: SensorReadingPayload,
     Kind.SENSOR_WARNING: SensorWarningPayload,

@@ -40,6 +40,12 @@ class Item:
     lat: float | None = None
     grid: str | None = None
 
+    def position(self) -> tuple[float, float]:
+        """(lon, lat) of a message that has a place (check-ins, drone telemetry)."""
+        if self.lon is None or self.lat is None:
+            raise ValueError(f"a {self.kind.value} message without a position")
+        return self.lon, self.lat
+
 
 @dataclass
 class BatchContext:

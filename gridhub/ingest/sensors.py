@@ -27,7 +27,7 @@ def threshold_level(
     ``band`` is absolute; without it, ``hysteresis`` × |threshold|. So a value hovering at a
     line does not flap between levels.
     """
-    rank = {level: index for index, level in enumerate(SEVERITIES)}
+    rank: dict[str, int] = {level: index for index, level in enumerate(SEVERITIES)}
     raised = None
     for level in SEVERITIES:
         limit = thresholds.get(level)
@@ -52,20 +52,22 @@ def _thresholds(sensor: Sensor) -> dict[str, float | None]:
 
 def _sensors(ctx: BatchContext, items: Sequence[Item]) -> dict[str, Sensor]:
     query = select(Sensor).where(Sensor.code.in_({item.sender for item in items}))
-    if ctx.session.bind.dialect.name == "postgresql":
+    if ctx.session.get_bind().dialect.name == "postgresql":
         query = query.with_for_update()
     return {sensor.code: sensor for sensor in ctx.session.scalars(query)}
 
 
-def _known(ctx: BatchContext, items: list[Item]) -> tuple[list[Item], dict[str, Sensor]]:
+def _known(ctx: BatchContext, items: list[Item]) -> list[tuple[Item, Sensor]]:
+    """Each item of a registered sensor with its sensor; the others are rejected."""
     sensors = _sensors(ctx, items)
     accepted = []
     for item in items:
-        if item.sender in sensors:
-            accepted.append(item)
+        sensor = sensors.get(item.sender) if item.sender is not None else None
+        if sensor is not None:
+            accepted.append((item, sensor))
         else:
             ctx.reject(item, f"unknown sensor {item.sender!r}: not in the registry")
-    return accepted, sensors
+    return accepted
 
 
 class ReadingStore:
@@ -75,7 +77,7 @@ class ReadingStore:
         self.hysteresis = hysteresis
 
     def __call__(self, ctx: BatchContext, items: list[Item]) -> list[Item]:
-        accepted, sensors = _known(ctx, items)
+        accepted = _known(ctx, items)
         if not accepted:
             return []
         now = ctx.now
@@ -89,15 +91,15 @@ class ReadingStore:
                     "received_at": now,
                     "kind": item.payload.kind,
                     "value": item.payload.value,
-                    "unit": item.payload.unit or sensors[item.sender].unit,
+                    "unit": item.payload.unit or sensor.unit,
                 }
-                for item in accepted
+                for item, sensor in accepted
             ],
         )
         ctx.count("sensor_readings", len(accepted))
-        for item in sorted(accepted, key=lambda i: i.payload.ts):
-            self._apply(ctx, sensors[item.sender], item.payload)
-        return accepted
+        for item, sensor in sorted(accepted, key=lambda pair: pair[0].payload.ts):
+            self._apply(ctx, sensor, item.payload)
+        return [item for item, _ in accepted]
 
     def _apply(self, ctx: BatchContext, sensor: Sensor, reading: SensorReadingPayload) -> None:
         if sensor.last_ts is not None and reading.ts <= sensor.last_ts:
@@ -151,9 +153,9 @@ class WarningStore:
     """Store explicit ``…/warning`` messages and hand each on as a SensorWarning event."""
 
     def __call__(self, ctx: BatchContext, items: list[Item]) -> list[Item]:
-        accepted, sensors = _known(ctx, items)
-        for item in accepted:
-            sensor, warning = sensors[item.sender], item.payload
+        accepted = _known(ctx, items)
+        for item, sensor in accepted:
+            warning = item.payload
             assert isinstance(warning, SensorWarningPayload)
             unit = warning.unit or sensor.unit
             _record(
@@ -184,7 +186,7 @@ class WarningStore:
                 )
             )
         ctx.count("sensor_warnings", len(accepted))
-        return accepted
+        return [item for item, _ in accepted]
 
 
 def _record(
@@ -231,7 +233,7 @@ def get_sensor(session: Session, code: str, scope: Scope = EVERYTHING) -> Sensor
     return session.scalar(_scoped(select(Sensor).where(Sensor.code == code), scope))
 
 
-def _scoped(query: Select[tuple[Sensor]], scope: Scope) -> Select[tuple[Sensor]]:
+def _scoped(query: Select[Sensor], scope: Scope) -> Select[Sensor]:
     if scope.unrestricted:
         return query
     return query.join(Region, Region.code == Sensor.grid_code).where(scope.sql(Region.path))

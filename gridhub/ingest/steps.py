@@ -6,7 +6,7 @@ from typing import Any
 
 import numpy as np
 import orjson
-from pydantic import BaseModel, ValidationError
+from pydantic import ValidationError
 from sqlalchemy import select
 from sqlalchemy.orm import InstrumentedAttribute
 
@@ -19,7 +19,14 @@ from gridhub.ingest.models import (
     SensorReading,
     SensorWarningRecord,
 )
-from gridhub.ingest.payloads import MODELS, SENDER_FIELDS, DjiOsdPayload
+from gridhub.ingest.payloads import (
+    MODELS,
+    SENDER_FIELDS,
+    AreaWarningPayload,
+    CheckinPayload,
+    DjiOsdPayload,
+    DroneTelemetryPayload,
+)
 from gridhub.ingest.pipeline import BatchContext, Item, Locator
 from gridhub.mqtt.topics import Kind, Topics
 from gridhub.reasons import describe
@@ -80,9 +87,8 @@ class Validate:
         latest = ctx.now + self.tolerance
         kept = []
         for item in ctx.items:
-            model: type[BaseModel] = MODELS[item.kind]
             try:
-                payload = model.model_validate(item.data)
+                payload = MODELS[item.kind].model_validate(item.data)
             except ValidationError as exc:
                 ctx.reject(item, f"invalid {item.kind.value}: {describe(exc)}")
                 continue
@@ -96,9 +102,9 @@ class Validate:
             if payload.ts > latest:
                 ctx.reject(item, f"timestamp in the future: {payload.ts.isoformat()}")
                 continue
-            if item.kind is Kind.AREA_WARNING:
+            if isinstance(payload, AreaWarningPayload):
                 item.sender = payload.issuer or AREA_ISSUER
-            if hasattr(payload, "lon"):
+            if isinstance(payload, CheckinPayload | DroneTelemetryPayload):
                 item.lon, item.lat = payload.lon, payload.lat
             kept.append(item)
         ctx.keep(kept)
@@ -151,7 +157,7 @@ class Dedup:
     def _stored(ctx: BatchContext, items: Sequence[Item]) -> set[tuple[Kind, str | None, str]]:
         by_family: dict[Kind, list[tuple[str | None, str]]] = {}
         for item in items:
-            family = Kind.DRONE_TELEMETRY if item.kind is Kind.DJI_OSD else item.kind
+            family: Kind = Kind.DRONE_TELEMETRY if item.kind is Kind.DJI_OSD else item.kind
             by_family.setdefault(family, []).append((item.sender, item.payload.id))
         found: set[tuple[Kind, str | None, str]] = set()
         for family, pairs in by_family.items():
@@ -185,7 +191,7 @@ class Locate:
         for item in placed:
             crs = getattr(item.payload, "crs", "wgs84")
             if crs != "wgs84":
-                item.lon, item.lat = self.to_wgs84(item.lon, item.lat, crs)
+                item.lon, item.lat = self.to_wgs84(*item.position(), crs)
         lons = np.fromiter((item.lon for item in placed), dtype=float, count=len(placed))
         lats = np.fromiter((item.lat for item in placed), dtype=float, count=len(placed))
         for item, grid in zip(placed, self.locator.locate_many(lons, lats), strict=True):

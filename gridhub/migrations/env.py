@@ -1,7 +1,10 @@
 """Alembic environment: the engine is handed in by gridhub.db (or built from the settings)."""
 
 from alembic import context
+from alembic.runtime.environment import NameFilterType
 from geoalchemy2 import alembic_helpers
+from sqlalchemy import Engine
+from sqlalchemy.schema import SchemaItem
 
 import gridhub.models  # noqa: F401  (registers every area's tables)
 from gridhub.db import Base, make_engine
@@ -14,13 +17,19 @@ SPATIALITE_TABLES = frozenset(
 )
 
 
-def include_object(obj, name, type_, reflected, compare_to):
+def include_object(
+    obj: SchemaItem,
+    name: str | None,
+    type_: NameFilterType,
+    reflected: bool,
+    compare_to: SchemaItem | None,
+) -> bool:
     if type_ == "table" and reflected and name in SPATIALITE_TABLES:
         return False
     return alembic_helpers.include_object(obj, name, type_, reflected, compare_to)
 
 
-def _engine():
+def _engine() -> Engine:
     engine = config.attributes.get("engine")
     if engine is None:
         from gridhub.config import load_settings

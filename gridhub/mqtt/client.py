@@ -144,7 +144,11 @@ class MqttClient:
         # what it has in flight itself (its chunk size times its workers).
         client.max_inflight_messages_set(0)
         client.max_queued_messages_set(0)
-        client.reconnect_delay_set(self.config.reconnect_min_s, self.config.reconnect_max_s)
+        client.reconnect_delay_set(
+            # paho annotates int, but only adds the delays to a monotonic time: 0.5 s works.
+            self.config.reconnect_min_s,  # type: ignore[arg-type]
+            self.config.reconnect_max_s,  # type: ignore[arg-type]
+        )
         if self.address.username:
             client.username_pw_set(self.address.username, self.address.password or None)
         if self.address.tls:
@@ -181,13 +185,16 @@ class MqttClient:
             self._fall_back()
 
     def _connect_async(self) -> None:
-        kwargs: dict[str, object] = {"keepalive": self.config.keepalive_s}
+        host, port, keepalive = self.address.host, self.address.port, self.config.keepalive_s
         if self.mqtt_version == "5":
             properties = Properties(PacketTypes.CONNECT)
             properties.SessionExpiryInterval = self.config.session_expiry_s
             properties.ReceiveMaximum = self.config.receive_maximum
-            kwargs.update(clean_start=False, properties=properties)
-        self._client.connect_async(self.address.host, self.address.port, **kwargs)
+            self._client.connect_async(
+                host, port, keepalive, clean_start=False, properties=properties
+            )
+        else:
+            self._client.connect_async(host, port, keepalive)
 
     def stop(self) -> None:
         if self._status_topic and self.connected:
@@ -300,7 +307,7 @@ class MqttClient:
         self._deliver(
             Received(
                 topic=message.topic,
-                payload=message.payload,
+                payload=bytes(message.payload),  # already bytes when received: not a copy
                 mid=message.mid,
                 qos=message.qos,
                 received_at=time.time(),

@@ -3,7 +3,7 @@
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from sqlalchemy import CompoundSelect, func, insert, select
+from sqlalchemy import Select, func, insert, select
 from sqlalchemy.orm import Session
 
 from gridhub.mqtt.inbound import Received
@@ -65,7 +65,7 @@ def list_dead_letters(
     offset: int = 0,
     since: datetime | None = None,
     topic_prefix: str | None = None,
-    senders: CompoundSelect[tuple[str]] | None = None,
+    senders: Select[str] | None = None,
 ) -> tuple[list[DeadLetter], int]:
     """The newest dead letters first, and how many match in all; with ``senders`` (a query
     of sender codes), only theirs."""

@@ -31,8 +31,11 @@ def watch_checkins(
     """Note when each grid and worker was last seen; resolve their quiet-spell alerts."""
     latest: dict[tuple[str, str], datetime] = {}
     for checkin in checkins:
-        for key in ((WORKER, checkin.worker), (GRID, checkin.grid)):
-            if key[1] is not None and checkin.ts > latest.get(key, checkin.ts - timedelta(1)):
+        for kind, code in ((WORKER, checkin.worker), (GRID, checkin.grid)):
+            if code is None:
+                continue
+            key = (kind, code)
+            if checkin.ts > latest.get(key, checkin.ts - timedelta(1)):
                 latest[key] = checkin.ts
     if not latest:
         return
