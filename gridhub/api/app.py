@@ -7,6 +7,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from gridhub import __version__
+from gridhub.api.headers import protect, tile_sources
 from gridhub.api.live_signal import LiveSignal
 from gridhub.api.routes import (
     alerts,
@@ -15,6 +16,7 @@ from gridhub.api.routes import (
     checkins,
     dashboard,
     deadletters,
+    docs,
     events,
     grids,
     health,
@@ -44,7 +46,10 @@ def create_app(hub: Hub, manage_services: bool = True) -> FastAPI:
             if manage_services:
                 hub.stop()
 
-    app = FastAPI(title="gridhub", version=__version__, lifespan=lifespan)
+    # The docs pages are added by ``docs.mount``, with the hub's own copies of their assets.
+    app = FastAPI(
+        title="gridhub", version=__version__, lifespan=lifespan, docs_url=None, redoc_url=None
+    )
     app.state.hub = hub
     app.state.live = live
     app.include_router(health.router)
@@ -53,4 +58,6 @@ def create_app(hub: Hub, manage_services: bool = True) -> FastAPI:
     for resource in (checkins, sensors, deadletters):
         app.include_router(resource.router)
     dashboard.mount(app)
+    docs.mount(app)
+    protect(app, tile_sources(hub.settings.dashboard.tile_url))
     return app

@@ -1,90 +1,33 @@
 """The map page in a real headless Chromium against a real hub serving the demo town."""
 
 import os
+import re
 import shutil
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
-import uvicorn
+from pytest_httpserver import HTTPServer
 from selenium import webdriver
-from selenium.common.exceptions import WebDriverException
-from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as ec
 from selenium.webdriver.support.ui import WebDriverWait
 from sqlalchemy import func, select
 
 from gridhub.alerts.actions import act
+from gridhub.alerts.context import AlertContext
 from gridhub.alerts.raising import AlertSpec, raise_alert
-from gridhub.api.app import create_app
+from gridhub.alerts.sink import AlertsSink
+from gridhub.api.routes.dashboard import STATIC_DIR
 from gridhub.cameras.models import Camera
-from gridhub.config import load_settings
 from gridhub.db import transaction, utcnow
-from gridhub.demo.loader import RIVER_FILE, load_demo, reset_admin
-from gridhub.hub import Hub
-from tests.support.services import free_port, unavailable
+from gridhub.demo.loader import RIVER_FILE
+from gridhub.events import CameraStatusChanged, CheckinStored, SensorWarning
+from gridhub.geo.models import Region
+from tests.api.chromium import WAIT_S, csp_violations, requests_made
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMEDRIVER = "/usr/bin/chromedriver"
-WAIT_S = 30
 pytestmark = pytest.mark.parametrize("database_url", ["spatialite"], indirect=True)
-
-
-@pytest.fixture
-def demo_hub(database_url: str, engine, sessions, tmp_path: Path) -> Iterator[tuple[str, str]]:
-    """The hub over the demo town, served by uvicorn on a free port: (base URL, admin password)."""
-    settings = load_settings(
-        database_url=database_url, data_dir=tmp_path, dashboard={"overlays": [RIVER_FILE]}
-    )
-    hub = Hub(settings=settings, engine=engine, sessions=sessions)
-    load_demo(sessions, hub.locator)
-    with transaction(sessions) as session:
-        password = reset_admin(session)
-    port = free_port()
-    server = uvicorn.Server(
-        uvicorn.Config(
-            create_app(hub, manage_services=False), host="127.0.0.1", port=port, log_level="warning"
-        )
-    )
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + WAIT_S
-    while not server.started:
-        assert time.monotonic() < deadline, "the hub did not start"
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}", password
-    server.should_exit = True
-    thread.join(10)
-
-
-@pytest.fixture
-def browser(tmp_path: Path) -> Iterator[webdriver.Chrome]:
-    if not (os.path.exists(CHROMIUM) and os.path.exists(CHROMEDRIVER)):
-        unavailable(f"headless Chromium needs {CHROMIUM} and {CHROMEDRIVER} (Debian: chromium)")
-    options = webdriver.ChromeOptions()
-    options.binary_location = CHROMIUM
-    for flag in (
-        "--headless=new",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--no-first-run",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        "--disable-dev-shm-usage",
-        "--window-size=1280,860",
-        f"--user-data-dir={tmp_path / 'chromium'}",
-    ):
-        options.add_argument(flag)
-    try:
-        driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
-    except WebDriverException as exc:
-        unavailable(f"headless Chromium does not start: {exc.msg}")
-    yield driver
-    driver.quit()
 
 
 def sign_in(driver: webdriver.Chrome, username: str, password: str) -> None:
@@ -114,6 +57,7 @@ def test_wrong_password_is_refused_on_the_sign_in_form(demo_hub, browser) -> Non
     )
     assert "wrong username or password" in error
     assert not browser.find_elements(By.CSS_SELECTOR, "path.grid-shape")
+    assert not csp_violations(browser)
 
 
 def test_signed_in_operator_sees_every_grid_and_a_grids_roster(demo_hub, browser, tmp_path) -> None:
@@ -140,6 +84,7 @@ def test_signed_in_operator_sees_every_grid_and_a_grids_roster(demo_hub, browser
     codes = [li.get_attribute("data-member") for li in people]
     assert codes[0].startswith("GW0101") and "GL0101" in codes
     assert codes.index("GL0101") < codes.index("VC01A") < codes.index("TO01")
+    assert not csp_violations(browser)  # the page works under its Content-Security-Policy
     screenshot = tmp_path / "dashboard.png"
     assert browser.save_screenshot(str(screenshot))
     if os.environ.get("GRIDHUB_SCREENSHOT_DIR"):
@@ -176,3 +121,131 @@ def test_cameras_are_drawn_and_alerts_come_and_go_live(demo_hub, browser, sessio
             and not d.find_elements(By.CSS_SELECTOR, "path.alert-marker")
         )
     )
+    assert not csp_violations(browser)
+
+
+HOSTILE = '<img src=x onerror="window.pwned = (window.pwned || 0) + 1">'
+"""Markup a sensor, an import or a camera's owner could send; as HTML it would run script."""
+IN_G0101 = {"lon": 115.910052, "lat": 29.102681, "grid": "G0101"}
+TOOLTIPS = """
+const [camera, worker] = arguments, live = window.gridhub.live;
+const layers = {
+  alert: [...live.alerts.values()].map((a) => a.marker),
+  camera: [live.cameras.get(camera)],
+  worker: [live.workers.get(worker)],
+  grid: [window.gridhub.grids.getLayers().find((l) => l.feature.id === "G0101")],
+};
+const shown = {};
+for (const [what, list] of Object.entries(layers)) {
+  shown[what] = list.map((layer) => {
+    layer.openTooltip();
+    const box = layer.getTooltip().getElement();
+    const seen = [box.textContent, box.querySelectorAll("*").length - 1];
+    layer.closeTooltip();
+    return seen;
+  });
+}
+return shown;
+"""
+"""Open each layer's tooltip: its text, and how many elements it holds besides its span."""
+
+
+def test_what_devices_and_imports_wrote_is_shown_as_text(demo_hub, browser, sessions) -> None:
+    with transaction(sessions) as session:
+        grid = session.scalars(select(Region).where(Region.code == "G0101")).one()
+        grid.name = f"{HOSTILE} grid"
+        assert grid.parent is not None
+        grid.parent.name = f"{HOSTILE} village"
+        camera = session.scalars(
+            select(Camera).where(Camera.geom.is_not(None)).order_by(Camera.code)
+        ).first()
+        assert camera is not None
+        camera.name = f"{HOSTILE} cam"
+        camera_code = camera.code
+    open_map(browser, *demo_hub)
+    WebDriverWait(browser, WAIT_S).until(
+        lambda d: "live" in d.find_element(By.ID, "live-state").text
+    )
+
+    # What the MQTT ingest and the cameras area hand the alerts sink, as they would.
+    worker = "<i>GW-X"  # a member code may hold markup without spaces or slashes
+    now = utcnow()
+    with transaction(sessions) as session:
+        AlertsSink(AlertContext())(
+            session,
+            [
+                SensorWarning(sensor="WL-X", kind=HOSTILE, level="red", ts=now, **IN_G0101),
+                CheckinStored(None, worker, "checkpoint", in_assigned_grid=True, ts=now,
+                              **IN_G0101),
+                CameraStatusChanged(
+                    camera_code, f"{HOSTILE} cam", "online", "offline", reason=HOSTILE,
+                    grid_path=None, maintainer=None, severity="orange", ts=now, **IN_G0101,
+                ),
+            ],
+        )  # fmt: skip
+    WebDriverWait(browser, WAIT_S).until(
+        lambda d: (
+            len(d.find_elements(By.CSS_SELECTOR, "#alert-list li[data-alert]")) == 2
+            and d.execute_script("return window.gridhub.live.workers.has(arguments[0])", worker)
+        )
+    )
+    titles = [li.text for li in browser.find_elements(By.CSS_SELECTOR, "#alert-list li strong")]
+    assert sorted(titles) == sorted(
+        [f"WL-X 红色{HOSTILE}预警", f"摄像头 {HOSTILE} cam（{camera_code}）离线"]
+    )
+
+    shown = browser.execute_script(TOOLTIPS, camera_code, worker)
+    alerts = sorted(shown["alert"])
+    assert [text.split(" · ")[0] for text, _ in alerts] == sorted(titles)
+    assert shown["camera"] == [[f"📷 {HOSTILE} cam · offline", 0]]
+    assert shown["worker"] == [[f"{worker} · checkpoint", 0]]
+    assert shown["grid"] == [[f"{HOSTILE} grid · G0101", 0]]
+    assert [extra for _, extra in alerts] == [0, 0]
+    village = browser.find_elements(By.XPATH, f"//*[contains(text(), '{HOSTILE} village')]")
+    assert [v.text for v in village] == [f"{HOSTILE} village"]  # the permanent village label
+
+    browser.execute_script(
+        "window.gridhub.grids.getLayers().find(l => l.feature.id === 'G0101').fire('click')"
+    )
+    WebDriverWait(browser, WAIT_S).until(
+        ec.presence_of_element_located((By.CSS_SELECTOR, "#grid-members li[data-member]"))
+    )
+    assert browser.find_element(By.ID, "grid-name").text == f"{HOSTILE} grid"
+    assert (
+        f"{HOSTILE} village · G0101"
+        in browser.find_element(By.CSS_SELECTOR, "#grid-info .path").text
+    )
+
+    # No element was made from the markup, no script ran, and nothing fetched its "x".
+    assert browser.execute_script("return document.querySelectorAll('img[src=x], i').length") == 0
+    assert browser.execute_script("return window.pwned") is None
+    assert not [r.url for r in requests_made(browser) if r.url.endswith("/x")]
+    assert not csp_violations(browser)
+
+
+class TestBaseMap:
+    """A tile server of the operator's own, on another origin than the hub."""
+
+    @pytest.fixture
+    def tiles(self) -> Iterator[HTTPServer]:
+        server = HTTPServer(host="127.0.0.1", port=0)
+        tile = (STATIC_DIR / "vendor/leaflet/images/layers.png").read_bytes()
+        server.expect_request(re.compile(r"^/[0-9]+/[0-9]+/[0-9]+\.png$")).respond_with_data(
+            tile, content_type="image/png"
+        )
+        server.start()
+        yield server
+        server.clear()
+        server.stop()
+
+    @pytest.fixture
+    def dashboard(self, tiles: HTTPServer) -> dict[str, Any]:
+        return {"overlays": [RIVER_FILE], "tile_url": f"{tiles.url_for('/')}{{z}}/{{x}}/{{y}}.png"}
+
+    def test_tiles_load_under_the_pages_policy(self, demo_hub, browser, tiles) -> None:
+        open_map(browser, *demo_hub)
+        WebDriverWait(browser, WAIT_S).until(
+            lambda d: len(d.find_elements(By.CSS_SELECTOR, "img.leaflet-tile-loaded")) >= 4
+        )
+        assert len(tiles.log) >= 4
+        assert not csp_violations(browser)

@@ -1,5 +1,6 @@
 // The grids layer: one polygon per grid, coloured by village, named on hover, clickable.
 import { get } from "./api.js";
+import { text } from "./dom.js";
 
 const PALETTE = ["#4e79a7", "#f28e2b", "#59a14f", "#e15759", "#76b7b2",
                  "#edc948", "#b07aa1", "#ff9da7", "#9c755f", "#8cd17d"];
@@ -21,7 +22,7 @@ export async function loadGrids(map, onSelect) {
     style: base,
     onEachFeature(feature, shape) {
       const p = feature.properties;
-      shape.bindTooltip(`${p.name} · ${p.code}`, { sticky: true, className: "grid-label" });
+      shape.bindTooltip(text(p.name, " · ", p.code), { sticky: true, className: "grid-label" });
       shape.on("mouseover", () => shape.setStyle({ weight: 3, fillOpacity: 0.65 }));
       shape.on("mouseout", () => shape !== selected && layer.resetStyle(shape));
       shape.on("click", () => {
@@ -46,7 +47,7 @@ function villageLabels(grids, names) {
   const labels = L.layerGroup();
   for (const [code, bounds] of byVillage) {
     const label = L.tooltip({ permanent: true, direction: "center", className: "village-label" })
-      .setLatLng(bounds.getCenter()).setContent(names.get(code) ?? code);
+      .setLatLng(bounds.getCenter()).setContent(text(names.get(code) ?? code));
     labels.addLayer(label);
   }
   return labels;

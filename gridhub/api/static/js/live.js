@@ -1,13 +1,12 @@
 // What is happening now, drawn over the grids: open alerts, cameras by status, and the
 // grid workers' last check-ins, kept current by the live event stream.
 import { get } from "./api.js";
+import { el, text } from "./dom.js";
 import { follow } from "./stream.js";
 
 const SEVERITY = { red: "#c53030", orange: "#dd6b20", yellow: "#d69e2e", blue: "#3182ce" };
 const CAMERA = { online: "#38a169", degraded: "#dd6b20", offline: "#c53030", unknown: "#718096" };
 const SEVERITY_ORDER = ["red", "orange", "yellow", "blue"];
-
-const escape = (text) => String(text ?? "").replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 
 export async function loadLive(map, list, state) {
   const alerts = new Map();  // id → {alert, marker}
@@ -26,7 +25,7 @@ export async function loadLive(map, list, state) {
       const marker = alert.lat == null ? L.layerGroup() : L.circleMarker([alert.lat, alert.lon], {
         className: `alert-marker severity-${alert.severity}`, radius: 10, weight: 3,
         color: SEVERITY[alert.severity], fillColor: SEVERITY[alert.severity], fillOpacity: 0.35,
-      }).bindTooltip(`${alert.title} · ${alert.status}`);
+      }).bindTooltip(text(alert.title, " · ", alert.status));
       alerts.set(alert.id, { alert, marker: marker.addTo(alertLayer) });
     }
     renderList();
@@ -35,11 +34,12 @@ export async function loadLive(map, list, state) {
   function renderList() {
     const open = [...alerts.values()].map((a) => a.alert).sort((a, b) =>
       SEVERITY_ORDER.indexOf(a.severity) - SEVERITY_ORDER.indexOf(b.severity) || b.id - a.id);
-    list.innerHTML = `<h3>Open alerts (${open.length})</h3><ul id="alert-list">${open.map((a) => `
-      <li data-alert="${a.id}" class="severity-${escape(a.severity)}">
-        <strong>${escape(a.title)}</strong>
-        <span class="path">${escape(a.grid ?? a.region_path)} · ${escape(a.status)}</span>
-      </li>`).join("") || "<li>none</li>"}</ul>`;
+    const items = open.map((a) => el("li", { "data-alert": a.id, class: `severity-${a.severity}` },
+      el("strong", {}, a.title), " ",
+      el("span", { class: "path" }, `${a.grid ?? a.region_path} · ${a.status}`)));
+    list.replaceChildren(
+      el("h3", {}, `Open alerts (${open.length})`),
+      el("ul", { id: "alert-list" }, items.length ? items : el("li", {}, "none")));
   }
 
   function showCamera(code, status, latlng, name) {
@@ -54,7 +54,7 @@ export async function loadLive(map, list, state) {
     marker.setStyle({ fillColor: CAMERA[status] ?? CAMERA.unknown });
     marker.getElement()?.setAttribute("data-camera", code);
     marker.getElement()?.setAttribute("data-status", status);
-    marker.bindTooltip(`📷 ${name ?? code} · ${status}`);
+    marker.bindTooltip(text("📷 ", name ?? code, " · ", status));
   }
 
   function showCheckin(item) {
@@ -63,7 +63,7 @@ export async function loadLive(map, list, state) {
       className: "worker-marker", radius: 4, weight: 2, color: "#ffffff", fillColor: "#2c5282",
       fillOpacity: 1,
     }).addTo(workerLayer);
-    marker.setLatLng([item.lat, item.lon]).bindTooltip(`${item.worker} · ${item.kind}`);
+    marker.setLatLng([item.lat, item.lon]).bindTooltip(text(item.worker, " · ", item.kind));
     workers.set(item.worker, marker);
   }
 

@@ -1,5 +1,6 @@
 // The dashboard: sign in, then the map of grids (and overlays) with what is happening now.
 import { Unauthorized, get, signIn, signOut, token } from "./api.js";
+import { el } from "./dom.js";
 import { loadGrids } from "./grids.js";
 import { loadLive } from "./live.js";
 import { showGrid } from "./panel.js";
@@ -61,7 +62,7 @@ async function run() {
     await start();
   } catch (error) {
     if (error instanceof Unauthorized) askSignIn("Please sign in again.");
-    else panel.innerHTML = `<p role="alert">Could not load the map: ${error.message}</p>`;
+    else panel.replaceChildren(el("p", { role: "alert" }, `Could not load the map: ${error.message}`));
   }
 }
 
