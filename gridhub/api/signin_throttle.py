@@ -93,7 +93,7 @@ def succeeded(session: Session, attempt: SigninAttempt) -> None:
 
 def _wait(
     session: Session,
-    failures: Select[tuple[datetime]],
+    failures: Select[datetime],
     limit: int,
     window: timedelta,
     now: datetime,

@@ -1,10 +1,15 @@
 """Sign-in throttling: failures counted in the store per (name, address) and per address."""
 
+import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
+import httpx
 import pytest
+import uvicorn
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
@@ -12,10 +17,12 @@ import gridhub.api.users
 from gridhub.api.app import create_app
 from gridhub.api.models import SigninAttempt
 from gridhub.api.signin_throttle import SigninLimits, Throttled, begin_attempt, succeeded
+from gridhub.cli import server_options
 from gridhub.config import load_settings
 from gridhub.db import make_engine, make_session_factory, transaction
 from gridhub.hub import Hub
 from tests.support.factories import TEST_PASSWORD, make_user
+from tests.support.services import free_port
 
 TOKEN_PATH = "/api/v1/auth/token"
 ATTACKER = ("203.0.113.5", 50000)
@@ -91,9 +98,9 @@ def test_two_hubs_on_one_store_share_the_count(settings, database_url, sessions,
     assert len(hashes) == 10
 
 
-def hub_limited(database_url, tmp_path, engine, **limits: int) -> Hub:
-    """A hub whose sign-in limits are ``limits`` (fewer hashes to wait for)."""
-    settings = load_settings(database_url=database_url, data_dir=tmp_path, api=limits)
+def hub_limited(database_url, tmp_path, engine, **api: Any) -> Hub:
+    """A hub with these api settings (lower limits: fewer hashes to wait for)."""
+    settings = load_settings(database_url=database_url, data_dir=tmp_path, api=api)
     return Hub(settings, engine, make_session_factory(engine))
 
 
@@ -115,6 +122,51 @@ def test_one_address_trying_many_names_is_throttled_per_address(database_url, tm
         assert codes == [401] * 4 + [429] * 2
     with client_from(hub, DESK) as desk:
         assert sign_in(desk, "guess", username="user0").status_code == 401
+
+
+@contextmanager
+def served(hub: Hub) -> Iterator[str]:
+    """The hub's API served by uvicorn with the options ``gridhub serve`` uses."""
+    port = free_port()
+    options = server_options(hub.settings, "127.0.0.1", port)
+    app = create_app(hub, manage_services=False)
+    server = uvicorn.Server(uvicorn.Config(app, **options, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not server.started and time.monotonic() < deadline:
+        time.sleep(0.02)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+
+
+@pytest.mark.parametrize(
+    ("proxies", "desk_answer"),
+    [(("127.0.0.1",), 200), ((), 429)],
+    ids=["local-proxy-trusted", "no-proxy-trusted"],
+)
+def test_behind_a_trusted_proxy_each_forwarded_client_counts_alone(
+    database_url, tmp_path, engine, sessions, proxies, desk_answer
+):
+    with transaction(sessions) as session:
+        make_user(session, "zhang")
+    hub = hub_limited(
+        database_url, tmp_path, engine, signin_max_failures=2, forwarded_allow_ips=proxies
+    )
+
+    def via_proxy(client: httpx.Client, forwarded_for: str, password: str) -> int:
+        form = {"username": "zhang", "password": password}
+        headers = {"X-Forwarded-For": forwarded_for}  # as nginx sets it
+        return client.post(TOKEN_PATH, data=form, headers=headers).status_code
+
+    with served(hub) as url, httpx.Client(base_url=url, timeout=30) as client:
+        codes = [via_proxy(client, ATTACKER[0], f"guess-{n}") for n in range(3)]
+        assert codes == [401, 401, 429]
+        # untrusted, the header is ignored: every try counts as the proxy's own address
+        assert via_proxy(client, DESK[0], TEST_PASSWORD) == desk_answer
 
 
 LIMITS = SigninLimits(per_name=3, per_address=5, window=timedelta(minutes=5))
