@@ -51,9 +51,18 @@ class Throttled(Exception):
         self.retry_after_s = retry_after_s
 
 
+@dataclass(frozen=True)
+class Attempt:
+    """A try recorded by ``begin_attempt``."""
+
+    id: int
+    username: str
+    address: str
+
+
 def begin_attempt(
     session: Session, limits: SigninLimits, username: str, address: str, now: datetime
-) -> SigninAttempt:
+) -> Attempt:
     """Record a try before its password is checked, or raise Throttled and record nothing.
 
     The row stays as a failure unless ``succeeded`` deletes it. It is committed before the
@@ -61,8 +70,11 @@ def begin_attempt(
     before it, and no more than the limit get through to the password check.
     """
     session.execute(delete(SigninAttempt).where(SigninAttempt.at <= now - limits.window))
-    attempt = SigninAttempt(username=username[:KEY_LENGTH], address=address[:KEY_LENGTH], at=now)
-    session.add(attempt)
+    row = SigninAttempt(username=username[:KEY_LENGTH], address=address[:KEY_LENGTH], at=now)
+    session.add(row)
+    session.flush()
+    # Kept apart from the row: a concurrent success may delete it once committed.
+    attempt = Attempt(id=row.id, username=row.username, address=row.address)
     session.commit()
     earlier = select(SigninAttempt.at).where(
         SigninAttempt.address == attempt.address,
@@ -75,13 +87,14 @@ def begin_attempt(
         _wait(session, earlier, limits.per_address, limits.window, now),
     )
     if wait:
-        session.delete(attempt)  # a refused try cost nothing: it does not count
+        # A refused try cost no hash: it does not count.
+        session.execute(delete(SigninAttempt).where(SigninAttempt.id == attempt.id))
         session.commit()
         raise Throttled(wait)
     return attempt
 
 
-def succeeded(session: Session, attempt: SigninAttempt) -> None:
+def succeeded(session: Session, attempt: Attempt) -> None:
     """The password was right: forget this name's failures from this address."""
     session.execute(
         delete(SigninAttempt).where(
