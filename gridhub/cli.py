@@ -2,7 +2,7 @@
 
 import logging
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -102,12 +102,21 @@ def run_hub(
     for name in CHATTY_LOGGERS:
         logging.getLogger(name).setLevel(logging.WARNING)
     hub = hub or build_hub(settings)
-    uvicorn.run(
-        create_app(hub),
-        host=host or settings.api.host,
-        port=port or settings.api.port,
-        log_level="info",
-    )
+    uvicorn.run(create_app(hub), **server_options(settings, host, port), log_level="info")
+
+
+def server_options(
+    settings: Settings, host: str | None = None, port: int | None = None
+) -> dict[str, Any]:
+    """uvicorn's options from the settings: where to listen, and which proxies to believe
+    about the client's address (what sign-in throttling counts by)."""
+    proxies = settings.api.forwarded_allow_ips
+    return {
+        "host": host or settings.api.host,
+        "port": port or settings.api.port,
+        "proxy_headers": bool(proxies),
+        "forwarded_allow_ips": list(proxies),
+    }
 
 
 @drones_app.command("link")

@@ -15,6 +15,8 @@ from gridhub.api.users import (
     list_users,
     revoke_api_token,
     set_active,
+    set_password,
+    set_role,
 )
 from gridhub.cli_context import context, fail
 from gridhub.db import transaction
@@ -62,14 +64,44 @@ def list_users_command(ctx: typer.Context) -> None:
 
 @users_app.command("disable")
 def disable_user(ctx: typer.Context, name: str) -> None:
-    """Stop a user from signing in; their tokens stop working at once."""
+    """Stop a user from signing in; their sign-in and API tokens end at once."""
     _set_active(ctx, name, False)
 
 
 @users_app.command("enable")
 def enable_user(ctx: typer.Context, name: str) -> None:
-    """Let a disabled user sign in again."""
+    """Let a disabled user sign in again (no token from before comes back)."""
     _set_active(ctx, name, True)
+
+
+@users_app.command("passwd")
+def change_password(
+    ctx: typer.Context, name: Annotated[str, typer.Argument(help="The username.")]
+) -> None:
+    """Set a user's password, read from stdin; their sign-in tokens end."""
+    password = _read_password()
+    try:
+        check_password(password)
+        with transaction(context(ctx).sessions) as session:
+            set_password(session, name, password)
+    except UserError as exc:
+        fail(f"password not changed: {exc}")
+    typer.echo(f"password of {name} changed; their sign-ins before have ended")
+
+
+@users_app.command("role")
+def change_role(
+    ctx: typer.Context,
+    name: Annotated[str, typer.Argument(help="The username.")],
+    role: Annotated[str, typer.Argument(help=f"One of: {', '.join(USER_ROLES)}.")],
+) -> None:
+    """Give a user another role; their sign-in tokens end."""
+    try:
+        with transaction(context(ctx).sessions) as session:
+            set_role(session, name, role)
+    except UserError as exc:
+        fail(f"role not changed: {exc}")
+    typer.echo(f"role of {name} is now {role}")
 
 
 def _set_active(ctx: typer.Context, name: str, active: bool) -> None:

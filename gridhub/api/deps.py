@@ -55,7 +55,8 @@ def unauthorized(detail: str) -> HTTPException:
 def get_current_user(
     session: SessionDep, settings: SettingsDep, token: Annotated[str | None, Depends(_bearer)]
 ) -> User:
-    """The signed-in user: a bearer sign-in token (JWT) or an API token; 401 otherwise."""
+    """The signed-in user: a bearer sign-in token (JWT) of the user's current token version,
+    or an API token; 401 otherwise."""
     if not token:
         raise unauthorized("not signed in: send Authorization: Bearer <token>")
     if is_api_token(token):

@@ -2,6 +2,7 @@
 
 import hashlib
 import secrets
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import jwt
@@ -39,24 +40,38 @@ def needs_rehash(password_hash: str) -> bool:
     return _hasher.check_needs_rehash(password_hash)
 
 
-def create_access_token(settings: Settings, user_id: int, now: datetime) -> tuple[str, int]:
-    """A signed token for ``user_id`` and its lifetime in seconds."""
+@dataclass(frozen=True)
+class AccessClaims:
+    """Whom a sign-in token was issued to, and that user's token version at the time."""
+
+    user_id: int
+    token_version: int
+
+
+def create_access_token(settings: Settings, claims: AccessClaims, now: datetime) -> tuple[str, int]:
+    """A signed token carrying ``claims``, and its lifetime in seconds."""
     ttl = timedelta(minutes=settings.api.token_ttl_minutes)
-    claims = {"sub": str(user_id), "aud": JWT_AUDIENCE, "iat": now, "exp": now + ttl}
-    return jwt.encode(claims, settings.secret(), algorithm=JWT_ALGORITHM), int(ttl.total_seconds())
+    payload = {
+        "sub": str(claims.user_id),
+        "ver": claims.token_version,
+        "aud": JWT_AUDIENCE,
+        "iat": now,
+        "exp": now + ttl,
+    }
+    return jwt.encode(payload, settings.secret(), algorithm=JWT_ALGORITHM), int(ttl.total_seconds())
 
 
-def decode_access_token(settings: Settings, token: str) -> int:
-    """The user id a valid, unexpired token was issued to; InvalidToken otherwise."""
+def decode_access_token(settings: Settings, token: str) -> AccessClaims:
+    """The claims of a valid, unexpired token; InvalidToken otherwise."""
     try:
-        claims = jwt.decode(
+        payload = jwt.decode(
             token,
             settings.secret(),
             algorithms=[JWT_ALGORITHM],
             audience=JWT_AUDIENCE,
-            options={"require": ["sub", "exp", "aud"]},
+            options={"require": ["sub", "ver", "exp", "aud"]},
         )
-        return int(claims["sub"])
+        return AccessClaims(user_id=int(payload["sub"]), token_version=int(payload["ver"]))
     except (jwt.PyJWTError, ValueError) as exc:
         raise InvalidToken(str(exc)) from None
 

@@ -1,21 +1,26 @@
-"""Users and API tokens: create, sign in, look up by token, revoke. The caller commits."""
+"""Users and API tokens: create, sign in, look up by token, revoke. The caller commits.
+
+A user's sign-in tokens carry the user's ``token_version``; disabling the user, a new
+password or a new role raises it, which ends every sign-in token issued before."""
 
 import re
 from datetime import datetime
 from functools import cache
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session, joinedload
 
 from gridhub.api.models import USER_ROLES, ApiToken, User
 from gridhub.api.security import (
     MIN_PASSWORD_LENGTH,
+    AccessClaims,
     hash_password,
     needs_rehash,
     new_api_token,
     token_digest,
     verify_password,
 )
+from gridhub.api.signin_throttle import SigninLimits, begin_attempt, succeeded
 from gridhub.db import utcnow
 from gridhub.geo.models import Member, Region
 
@@ -38,8 +43,7 @@ def create_user(
     scope region or member."""
     if not _USERNAME.match(username):
         raise UserError(f"username {username!r}: 1–64 characters, no spaces or '/'")
-    if role not in USER_ROLES:
-        raise UserError(f"unknown role {role!r} (expected one of {', '.join(USER_ROLES)})")
+    check_role(role)
     check_password(password)
     if session.scalar(select(User.id).where(User.username == username)) is not None:
         raise UserError(f"user {username!r} already exists")
@@ -63,11 +67,34 @@ def create_user(
     return user
 
 
+def check_role(role: str) -> None:
+    if role not in USER_ROLES:
+        raise UserError(f"unknown role {role!r} (expected one of {', '.join(USER_ROLES)})")
+
+
 def check_password(password: str) -> None:
     if len(password) < MIN_PASSWORD_LENGTH:
         raise UserError(f"password too short: at least {MIN_PASSWORD_LENGTH} characters")
     if not password.strip():
         raise UserError("password must not be blank")
+
+
+def sign_in(
+    session: Session,
+    limits: SigninLimits,
+    username: str,
+    password: str,
+    address: str,
+    now: datetime,
+) -> User | None:
+    """``authenticate``, unless too many failures came before (Throttled, and no password
+    hash is computed). Commits, so that every hub process counts this try."""
+    attempt = begin_attempt(session, limits, username, address, now)
+    user = authenticate(session, username, password)
+    if user is not None:
+        succeeded(session, attempt)
+    session.commit()
+    return user
 
 
 def authenticate(session: Session, username: str, password: str) -> User | None:
@@ -101,9 +128,44 @@ def list_users(session: Session) -> list[User]:
 
 
 def set_active(session: Session, username: str, active: bool) -> User:
+    """Enable or disable a user. Disabling ends their sign-in tokens and revokes their API
+    tokens, so enabling them again gives back the password and nothing else."""
     user = get_user(session, username)
-    user.active = active
+    if user.active != active:
+        user.active = active
+        _end_sign_ins(user)
+    if not active:
+        session.execute(update(ApiToken).where(ApiToken.user_id == user.id).values(revoked=True))
     return user
+
+
+def set_password(session: Session, username: str, password: str) -> User:
+    """A new password; every sign-in token issued with the old one ends."""
+    check_password(password)
+    user = get_user(session, username)
+    user.password_hash = hash_password(password)
+    _end_sign_ins(user)
+    return user
+
+
+def set_role(session: Session, username: str, role: str) -> User:
+    """A new role; every sign-in token issued under the old one ends."""
+    check_role(role)
+    user = get_user(session, username)
+    if user.role != role:
+        user.role = role
+        _end_sign_ins(user)
+    return user
+
+
+def _end_sign_ins(user: User) -> None:
+    # In SQL, so that two changes at once both count.
+    user.token_version = User.token_version + 1
+
+
+def access_claims(user: User) -> AccessClaims:
+    """What a sign-in token issued to ``user`` now carries."""
+    return AccessClaims(user_id=user.id, token_version=user.token_version)
 
 
 def create_api_token(session: Session, username: str, name: str) -> tuple[ApiToken, str]:
@@ -149,6 +211,9 @@ def user_for_api_token(
     return token.user
 
 
-def active_user(session: Session, user_id: int) -> User | None:
-    user = session.get(User, user_id)
-    return user if user is not None and user.active else None
+def active_user(session: Session, claims: AccessClaims) -> User | None:
+    """The active user a sign-in token was issued to, or None if it has since been ended."""
+    user = session.get(User, claims.user_id)
+    if user is None or not user.active or user.token_version != claims.token_version:
+        return None
+    return user

@@ -6,6 +6,7 @@ import jwt
 import pytest
 
 from gridhub.api.security import (
+    AccessClaims,
     InvalidToken,
     create_access_token,
     decode_access_token,
@@ -30,17 +31,18 @@ def test_passwords_are_argon2_hashed_salted_and_verified():
 def test_access_token_round_trip_expiry_and_forgery(tmp_path):
     settings = load_settings(data_dir=tmp_path, secret_key="k" * 32)
     now = datetime.now(UTC)
-    token, ttl = create_access_token(settings, 42, now)
+    claims = AccessClaims(user_id=42, token_version=3)
+    token, ttl = create_access_token(settings, claims, now)
     assert ttl == settings.api.token_ttl_minutes * 60
-    assert decode_access_token(settings, token) == 42
-    expired, _ = create_access_token(settings, 42, now - timedelta(seconds=ttl + 5))
+    assert decode_access_token(settings, token) == claims
+    expired, _ = create_access_token(settings, claims, now - timedelta(seconds=ttl + 5))
     with pytest.raises(InvalidToken, match="expired"):
         decode_access_token(settings, expired)
     other = load_settings(data_dir=tmp_path, secret_key="x" * 32)
     with pytest.raises(InvalidToken, match="Signature"):
         decode_access_token(other, token)
     unsigned = jwt.encode(
-        {"sub": "42", "aud": "gridhub-api", "exp": now + timedelta(hours=1)},
+        {"sub": "42", "ver": 3, "aud": "gridhub-api", "exp": now + timedelta(hours=1)},
         key=None,
         algorithm="none",
     )

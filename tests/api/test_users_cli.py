@@ -114,3 +114,58 @@ def test_token_create_prints_it_once_and_it_signs_in_until_revoked(
         assert client.get("/api/v1/grids", headers=header).status_code == 401
     missing = run(database_url, tmp_path, "tokens", "create", "x", "--user", "nobody")
     assert missing.exit_code == 2 and "no user 'nobody'" in missing.stderr
+
+
+def _signed_in(client, password="s3cret-pass"):
+    answer = client.post("/api/v1/auth/token", data={"username": "wang", "password": password})
+    assert answer.status_code == 200, answer.text
+    return {"Authorization": f"Bearer {answer.json()['access_token']}"}
+
+
+@pytest.mark.parametrize(
+    ("change", "stdin", "said"),
+    [
+        (("passwd", "wang"), "a-new-password\n", "password of wang changed"),
+        (("role", "wang", "viewer"), None, "role of wang is now viewer"),
+        (("disable", "wang"), None, "user wang disabled"),
+    ],
+)
+def test_users_passwd_role_and_disable_end_the_sign_ins_before(
+    database_url, tmp_path, tree, client, change, stdin, said
+):
+    run(database_url, tmp_path, "users", "add", "wang", "--role", "operator", input="s3cret-pass\n")
+    header = _signed_in(client)
+    assert client.get("/api/v1/auth/me", headers=header).status_code == 200
+    result = run(database_url, tmp_path, "users", *change, input=stdin)
+    assert result.exit_code == 0, result.output
+    assert said in result.stdout
+    assert client.get("/api/v1/auth/me", headers=header).status_code == 401
+    enabled = run(database_url, tmp_path, "users", "enable", "wang")
+    assert enabled.exit_code == 0, enabled.output
+    assert client.get("/api/v1/auth/me", headers=header).status_code == 401
+    password = "a-new-password" if change[0] == "passwd" else "s3cret-pass"
+    me = client.get("/api/v1/auth/me", headers=_signed_in(client, password)).json()
+    assert me["role"] == ("viewer" if change[0] == "role" else "operator")
+
+
+@pytest.mark.parametrize(
+    ("change", "stdin", "reason"),
+    [
+        (("passwd", "wang"), "short\n", "password too short: at least 8 characters"),
+        (("passwd", "wang"), "", "password too short"),
+        (("passwd", "li"), "a-new-password\n", "no user 'li'"),
+        (("role", "wang", "boss"), None, "unknown role 'boss'"),
+        (("role", "li", "viewer"), None, "no user 'li'"),
+    ],
+)
+def test_users_passwd_and_role_refuse_bad_input_and_change_nothing(
+    database_url, tmp_path, tree, client, change, stdin, reason
+):
+    run(database_url, tmp_path, "users", "add", "wang", "--role", "operator", input="s3cret-pass\n")
+    header = _signed_in(client)
+    result = run(database_url, tmp_path, "users", *change, input=stdin)
+    assert result.exit_code == 2
+    assert reason in result.stderr
+    me = client.get("/api/v1/auth/me", headers=header)
+    assert me.status_code == 200 and me.json()["role"] == "operator"
+    _signed_in(client)  # the old password still works

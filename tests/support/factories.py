@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 
 from gridhub.api.models import ApiToken, User
 from gridhub.api.security import create_access_token, hash_password, new_api_token, token_digest
+from gridhub.api.users import access_claims
 from gridhub.config import Settings
 from gridhub.geo.models import Member, MemberArea, Region
 
@@ -135,7 +136,7 @@ def make_user(
 
 def auth_header(settings: Settings, user: User, now: datetime | None = None) -> dict[str, str]:
     """An Authorization header carrying a fresh sign-in token for ``user``."""
-    token, _ = create_access_token(settings, user.id, now or datetime.now(UTC))
+    token, _ = create_access_token(settings, access_claims(user), now or datetime.now(UTC))
     return {"Authorization": f"Bearer {token}"}
 
 
