@@ -15,6 +15,7 @@ from gridhub.api.app import create_app
 from gridhub.config import Settings, load_settings
 from gridhub.db import transaction
 from gridhub.hub import Hub
+from tests.alerts.conftest import mosquitto  # noqa: F401  (the real broker, per session)
 from tests.support.factories import grid_square, make_grid_tree, make_member
 
 G11 = grid_square(0).centroid
