@@ -51,7 +51,7 @@ def test_the_member_of_the_type_and_place_gets_it_and_closes_it(
                 assert client.post("/open311/v2/requests.json", data=body).status_code == 201
             with sessions() as session:
                 ids = {r.service_code: str(r.id) for r in session.scalars(select(Report))}
-            topic, police = device.next(10, "gridhub/v1/members/P1/alerts")
+            _, police = device.next(10, "gridhub/v1/members/P1/alerts")
             assert police["service_request_id"] == ids["public_order"]
             assert police["title"] == f"村民说事 #{ids['public_order']}：治安隐患"
             _, worker = device.next(10, "gridhub/v1/members/W11/alerts")

@@ -123,8 +123,8 @@ def test_rating_once_by_the_holder_of_the_tracking_code(client, sessions):
         "/report/api/rate", json={"token": "ABCD-EFGH-JKMN", "rating": "dissatisfied"}
     )
     assert stranger.status_code == 404
-    rated = client.post("/report/api/rate",
-                        json={"token": token.lower(), "rating": "fair", "comment": "慢了点"})  # fmt: skip
+    rating = {"token": token.lower(), "rating": "fair", "comment": "慢了点"}
+    rated = client.post("/report/api/rate", json=rating)
     assert rated.status_code == 200 and rated.json()["rating"] == "fair"
     again = client.post("/report/api/rate", json={"token": token, "rating": "satisfied"})
     assert again.status_code == 409 and "rated already" in again.json()["detail"]
