@@ -107,7 +107,7 @@ SERVICES_GROUP = _words("民生服务", "Public services")
 
 def _default_services() -> tuple[ServiceConfig, ...]:
     def service(code: str, zh: str, en: str, group: dict[str, str], **route: str) -> ServiceConfig:
-        return ServiceConfig(code=code, name=_words(zh, en), group=group, **route)  # type: ignore[arg-type]
+        return ServiceConfig(code=code, name=_words(zh, en), group=group, **route)
 
     cadre, worker = {"role": "village_cadre"}, {"role": "grid_worker"}
     return (

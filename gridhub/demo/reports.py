@@ -6,7 +6,8 @@ at the same times, every time; loaded once."""
 import random
 from datetime import UTC, datetime, timedelta
 
-from shapely import Geometry, Point
+import shapely
+from shapely import Geometry
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -102,8 +103,8 @@ def _handle(
 
 
 def _point_in(rng: random.Random, polygon: Geometry) -> tuple[float, float]:
-    minx, miny, maxx, maxy = polygon.bounds
+    minx, miny, maxx, maxy = shapely.bounds(polygon)
     while True:
         lon, lat = rng.uniform(minx, maxx), rng.uniform(miny, maxy)
-        if polygon.contains(Point(lon, lat)):
+        if shapely.contains_xy(polygon, lon, lat):
             return round(lon, 6), round(lat, 6)

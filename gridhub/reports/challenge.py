@@ -8,10 +8,10 @@ are not asked to prove they are human.
 
 import base64
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Final
 
 import orjson
-from altcha import create_challenge_v1, verify_solution_v1
+from altcha import ChallengeOptionsV1, create_challenge_v1, verify_solution_v1
 from sqlalchemy import delete
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from gridhub.config.reports import ReportsConfig
 from gridhub.reports.models import UsedChallenge
 
-ALGORITHM = "SHA-256"
+ALGORITHM: Final = "SHA-256"
 
 
 class BadChallenge(ValueError):
@@ -29,12 +29,13 @@ class BadChallenge(ValueError):
 def new_challenge(config: ReportsConfig, secret: str, now: datetime) -> dict[str, Any]:
     """A challenge as ALTCHA's widget and solvers expect it (``algorithm``, ``challenge``,
     ``maxnumber``, ``salt``, ``signature``)."""
-    made = create_challenge_v1(
+    options = ChallengeOptionsV1(
         algorithm=ALGORITHM,
         max_number=config.challenge_max_number,
         hmac_key=secret,
         expires=now + timedelta(seconds=config.challenge_ttl_s),
     )
+    made = create_challenge_v1(options)
     return {**made.to_dict(), "maxnumber": made.max_number}
 
 

@@ -45,17 +45,17 @@ def clean_photo(data: bytes, number: int, config: ReportsConfig) -> CleanPhoto:
         if image.width * image.height > MAX_PIXELS:
             raise BadPhoto(f"photo {number} has too many pixels ({image.width}×{image.height})")
         image.load()
-        image = ImageOps.exif_transpose(image)  # keep it upright once its EXIF is gone
+        upright: Image.Image = ImageOps.exif_transpose(image)  # upright once EXIF is gone
     except (UnidentifiedImageError, OSError, Image.DecompressionBombError, SyntaxError):
         raise BadPhoto(f"photo {number} is not a readable JPEG or PNG image") from None
-    image.thumbnail((config.photo_max_side, config.photo_max_side))
+    upright.thumbnail((config.photo_max_side, config.photo_max_side))
     out = io.BytesIO()
     if kind == "JPEG":
         # A fresh save writes no EXIF, ICC or comments unless asked to.
-        image.convert("RGB").save(out, "JPEG", quality=JPEG_QUALITY, optimize=True)
+        upright.convert("RGB").save(out, "JPEG", quality=JPEG_QUALITY, optimize=True)
     else:
-        image.save(out, "PNG", optimize=True)
-    return CleanPhoto(FORMATS[kind], image.width, image.height, out.getvalue())
+        upright.save(out, "PNG", optimize=True)
+    return CleanPhoto(FORMATS[kind], upright.width, upright.height, out.getvalue())
 
 
 def photo_signature(secret: str, photo_id: int, expires: int) -> str:

@@ -198,7 +198,7 @@ def _file(
                 media_url=one("media_url"),
                 attributes=_attributes(fields),
                 photos=photos,
-                channel=one("channel") if one("channel") == "page" else "open311",
+                channel="page" if one("channel") == "page" else "open311",
                 api_key_id=key_row.id if key_row else None,
             )
             if not sub.service_code:

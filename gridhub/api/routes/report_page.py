@@ -9,6 +9,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, HTTPException, Query, Response, status
 from fastapi.responses import FileResponse
 from pydantic import BaseModel, Field
+from shapely.geometry import mapping
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -73,7 +74,7 @@ def place(hub: HubDep, session: SessionDep) -> dict[str, Any]:
             {
                 "type": "Feature",
                 "id": region.code,
-                "geometry": shape.__geo_interface__,
+                "geometry": mapping(shape),  # type: ignore[arg-type]
                 "properties": {"code": region.code, "name": region.name, "village": village},
             }
         )
