@@ -15,6 +15,7 @@ from gridhub.demo.cli import demo_command
 from gridhub.geo.cli import grids_app
 from gridhub.geo.members_cli import members_app
 from gridhub.ingest.cli import deadletters_app, sensors_app
+from gridhub.reports.cli import reports_app
 
 if TYPE_CHECKING:  # the hub loads every area (OpenCV, paho…): only ``serve`` needs it
     from gridhub.events import EventSink
@@ -34,6 +35,7 @@ app.add_typer(users_app, name="users")
 app.add_typer(tokens_app, name="tokens")
 app.add_typer(sensors_app, name="sensors")
 app.add_typer(deadletters_app, name="deadletters")
+app.add_typer(reports_app, name="reports")
 drones_app = typer.Typer(
     help="Drones: link DJI serial numbers to registered drones.", no_args_is_help=True
 )

@@ -2,9 +2,11 @@
 
 Ingest publishes what messages caused (a check-in stored, a sensor warning, an area warning,
 a drone moved), cameras what their probes and video analytics saw (a camera's status
-changed, a detection). The hub wires sinks to publishers; the alerts sink turns events into
-alerts and live events. Sinks are called inside the transaction that stores what caused the
-event, so an event is never lost between a commit and the acknowledgement that follows it.
+changed, a detection), reports what residents' reports need done (dispatched, withdrawn), and
+alerts how their alerts changed (for the reports area's orders). The hub wires sinks to
+publishers; the alerts sink turns events into alerts and live events. Sinks are called
+inside the transaction that stores what caused the event, so an event is never lost between
+a commit and the acknowledgement that follows it.
 """
 
 from collections.abc import Callable, Sequence
@@ -14,6 +16,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from gridhub.config.alerts import EscalationPolicy
 from gridhub.severity import Severity
 
 
@@ -134,6 +137,56 @@ class DetectionSeen:
     score: float | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class ReportDispatched:
+    """A resident's report is sent to its handlers (by its type's routing, or by an operator's
+    派单): the alerts area opens its work order, told first to ``handlers`` and escalated up
+    ``policy`` when nobody takes it on in time."""
+
+    report_id: str
+    """The Open311 ``service_request_id``; the order's source id."""
+    service: str
+    service_name: dict[str, str]
+    """The report type's name in each language (``{"zh-CN": "环境卫生", "en": …}``)."""
+    severity: Severity
+    description: str
+    lon: float
+    lat: float
+    grid: str
+    handlers: tuple[str, ...]
+    policy: EscalationPolicy
+    ts: datetime
+    actor: str
+
+
+@dataclass(frozen=True, slots=True)
+class ReportWithdrawn:
+    """A dispatched report is not to be handled any more (不予受理, or merged into another):
+    its open work order is cancelled with ``reason``."""
+
+    report_id: str
+    reason: str
+    ts: datetime
+    actor: str
+
+
+@dataclass(frozen=True, slots=True)
+class AlertChanged:
+    """An alert changed state, or someone acted on it with a note: published by the alerts
+    area for areas that follow alerts they caused (a resident's report follows its order)."""
+
+    alert_id: int
+    source_type: str
+    source_id: str
+    status: str
+    before: str | None
+    """The state before the change; None for a new alert."""
+    ts: datetime
+    actor: str | None = None
+    """Who acted (a user, a member's code); None for what the hub did itself."""
+    note: str | None = None
+
+
 DomainEvent = (
     CheckinStored
     | SosRaised
@@ -143,6 +196,9 @@ DomainEvent = (
     | DroneMoved
     | CameraStatusChanged
     | DetectionSeen
+    | ReportDispatched
+    | ReportWithdrawn
+    | AlertChanged
 )
 
 EventSink = Callable[[Session, Sequence[DomainEvent]], None]

@@ -1,7 +1,8 @@
 """The hub: settings, store and the running services, built once and passed to every area.
 
-This is where the areas are wired together: the alerts sink takes the events ingest and
-cameras publish, and ingest asks the cameras registry which drones exist. The areas
+This is where the areas are wired together: the alerts sink takes the events ingest,
+cameras and reports publish, reports follow the alerts of their work orders, and ingest asks
+the cameras registry which drones exist. The areas
 themselves never import one another.
 """
 
@@ -14,6 +15,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from gridhub.alerts.context import AlertContext
 from gridhub.alerts.service import AlertsService
+from gridhub.alerts.sink import AlertsSink
 from gridhub.cameras.frigate_listener import FrigateListener
 from gridhub.cameras.registry import drone_sink, registered_drones
 from gridhub.cameras.service import CamerasService
@@ -23,6 +25,10 @@ from gridhub.geo.locator import GridLocator
 from gridhub.ingest.service import IngestService
 from gridhub.mqtt.broker import EmbeddedBroker
 from gridhub.mqtt.topics import Topics
+from gridhub.reports.catalogue import Catalogue
+from gridhub.reports.context import ReportsContext
+from gridhub.reports.limits import RateLimits
+from gridhub.reports.orders import follow
 
 log = logging.getLogger(__name__)
 
@@ -53,6 +59,9 @@ class Hub:
     alert_context: AlertContext = field(init=False)
     """What alert actions need; the alerts service's own when it runs here (it wakes its
     dispatcher), else one whose deliveries the dispatcher finds on its next poll."""
+    reports: ReportsContext = field(init=False)
+    """What intake and the console need; its events open and cancel work orders through the
+    alerts sink, and it follows its orders as the alerts' listener."""
 
     def __post_init__(self) -> None:
         self.locator = GridLocator(self.sessions)
@@ -64,6 +73,22 @@ class Hub:
             locator=self.locator,
             topics=self.topics,
         )
+        secret = self.settings.secret()
+        self.reports = ReportsContext(
+            config=self.settings.reports,
+            catalogue=Catalogue.of(self.settings.reports),
+            locator=self.locator,
+            secret=secret,
+            limits=RateLimits(self.settings.reports.limits, self.sessions, secret),
+            language=self.settings.language,
+            timezone=self.settings.timezone,
+        )
+        self.wire_reports(self.alert_context, AlertsSink(self.alert_context))
+
+    def wire_reports(self, alerts: AlertContext, sink: AlertsSink) -> None:
+        """Reports' events go to ``sink``; the alerts of ``alerts`` tell reports how orders go."""
+        self.reports.sinks = [sink]
+        alerts.listeners.append(follow)
 
     def start(self) -> None:
         for service in self.services:
@@ -111,6 +136,7 @@ def build_hub(settings: Settings) -> Hub:
         settings, sessions, hub.topics, hub.locator, mqtt_url=mqtt_url, embedded=embedded
     )
     hub.alert_context = alerts.context
+    hub.wire_reports(alerts.context, alerts.sink)
     hub.services.append(alerts)
     hub.services.append(
         IngestService(

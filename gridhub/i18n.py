@@ -60,19 +60,23 @@ def translations(language: str) -> Translations:
 
 def text(language: str, key: str, args: Mapping[str, Any] | None = None) -> str:
     """The message ``key`` in ``language``, filled with ``args`` (words among them translated
-    too); the key itself when no catalogue has it, so that nothing is ever blank."""
-    words = translations(language_of(language))
+    too, and an argument given as ``{language: text}`` read in ``language``); the key itself
+    when no catalogue has it, so that nothing is ever blank."""
+    language = language_of(language)
+    words = translations(language)
     template = words.gettext(key)
     if not args:
         return template
-    filled = {name: _word(words, name, value) for name, value in args.items()}
+    filled = {name: _word(words, language, name, value) for name, value in args.items()}
     try:
         return template.format_map(filled)
     except (KeyError, IndexError, ValueError):
         return template
 
 
-def _word(words: Translations, name: str, value: Any) -> Any:
+def _word(words: Translations, language: str, name: str, value: Any) -> Any:
+    if isinstance(value, Mapping):  # given in every language (a configured name)
+        return value.get(language) or next(iter(value.values()), "")
     group = TRANSLATED_ARGS.get(name)
     if group is None or not isinstance(value, str):
         return "" if value is None else value

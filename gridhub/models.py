@@ -6,6 +6,7 @@ from gridhub.cameras import models as camera_models
 from gridhub.geo import models as geo_models
 from gridhub.ingest import models as ingest_models
 from gridhub.mqtt import models as mqtt_models
+from gridhub.reports import models as report_models
 
 __all__ = [
     "alert_models",
@@ -14,4 +15,5 @@ __all__ = [
     "geo_models",
     "ingest_models",
     "mqtt_models",
+    "report_models",
 ]

@@ -1,7 +1,7 @@
 """The layers hold: areas meet only through the shared layers, never each other's modules.
 
 surfaces and wiring   api/ · cli.py · hub.py · demo/ · migrations/
-areas                 ingest/ · alerts/ · cameras/     (peers: never import each other)
+areas                 ingest/ · alerts/ · cameras/ · reports/   (peers: never import each other)
 the map               geo/                             (regions, grids, members, index)
 shared layers         db · config/ · mqtt/ · events · scope · severity · reasons · tables
 """
@@ -16,7 +16,7 @@ SHARED = {
     "db", "config", "mqtt", "events", "scope", "severity", "reasons", "tables", "i18n",
     "cli_context",
 }  # fmt: skip
-PEERS = {"ingest", "alerts", "cameras"}
+PEERS = {"ingest", "alerts", "cameras", "reports"}
 ALLOWED = {
     **{name: SHARED for name in SHARED},
     "geo": SHARED,

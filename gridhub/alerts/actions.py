@@ -103,7 +103,8 @@ def act(
         notify_members(session, ctx, alert, recipients, now, level=alert.level)
         timeout = Policy.from_dict(alert.policy).levels[alert.level].ack_timeout_s
         arm_timer(session, alert, now + timedelta(seconds=timeout), new_alert=False)
-    publish_change(session, ctx, alert, "end" if not alert.is_open else "update", before, now)
+    kind = "end" if not alert.is_open else "update"
+    publish_change(session, ctx, alert, kind, before, now, actor=actor, note=note)
     return alert
 
 

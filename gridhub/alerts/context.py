@@ -8,6 +8,7 @@ from sqlalchemy.orm import Session
 
 from gridhub.alerts.routing import Locator
 from gridhub.config.alerts import AlertsConfig
+from gridhub.events import EventSink
 from gridhub.i18n import DEFAULT_LANGUAGE
 from gridhub.mqtt.topics import Kind, Topics
 
@@ -29,6 +30,9 @@ class AlertContext:
     locator: Locator | None = None
     topics: Topics = field(default_factory=Topics)
     wake: Callable[[], None] | None = None
+    listeners: list[EventSink] = field(default_factory=list)
+    """Told of every alert change (``AlertChanged``) in its transaction: the reports area
+    follows its work orders so."""
 
     def member_topic(self, member_code: str) -> str:
         return self.topics.build(Kind.MEMBER_ALERTS, member_code)

@@ -23,6 +23,7 @@ from gridhub.alerts.messages import (
 from gridhub.alerts.models import Alert, AlertEvent, Delivery
 from gridhub.alerts.routing import Recipient
 from gridhub.db import Base
+from gridhub.events import AlertChanged
 from gridhub.severity import severity_rank
 
 COPY_ABOVE = 50
@@ -106,12 +107,29 @@ def publish_change(
     kind: str,
     before: dict[str, Any] | None,
     now: datetime,
+    *,
+    actor: str | None = None,
+    note: str | None = None,
 ) -> dict[str, Any]:
-    """Queue the change for the integration topic and webhooks; append it to the live stream.
+    """Queue the change for the integration topic and webhooks; append it to the live stream;
+    hand it to the areas that follow alerts (``ctx.listeners``), with who acted and their note.
 
     Returns the alert's new snapshot (the ``before`` of its next change).
     """
     after = snapshot(alert)
+    if ctx.listeners:
+        change = AlertChanged(
+            alert_id=alert.id,
+            source_type=alert.source_type,
+            source_id=alert.source_id,
+            status=alert.status,
+            before=before["status"] if before else None,
+            ts=now,
+            actor=actor,
+            note=note,
+        )
+        for listener in ctx.listeners:
+            listener(session, [change])
     message = envelope(kind, before, after)
     rows = [_row(alert.id, now, MQTT, ctx.integration_topic, message)]
     rank = severity_rank(alert.severity)

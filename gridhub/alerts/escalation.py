@@ -17,6 +17,8 @@ class Level:
     ack_timeout_s: float
     repeats: int = 0
     notify: tuple[str, ...] = ()
+    members: tuple[str, ...] = ()
+    """Members told at this level besides the role's (a resident report's handlers)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,7 +31,7 @@ class Policy:
     def from_config(cls, config: EscalationPolicy) -> "Policy":
         return cls(
             tuple(
-                Level(lvl.role, lvl.ack_timeout_s, lvl.repeats, tuple(lvl.notify))
+                Level(lvl.role, lvl.ack_timeout_s, lvl.repeats, tuple(lvl.notify), lvl.members)
                 for lvl in config.levels
             )
         )
@@ -43,6 +45,7 @@ class Policy:
                     float(lvl["ack_timeout_s"]),
                     int(lvl.get("repeats", 0)),
                     tuple(lvl.get("notify", ())),
+                    tuple(lvl.get("members", ())),
                 )
                 for lvl in data["levels"]
             )
@@ -56,6 +59,7 @@ class Policy:
                     "ack_timeout_s": lvl.ack_timeout_s,
                     "repeats": lvl.repeats,
                     "notify": list(lvl.notify),
+                    **({"members": list(lvl.members)} if lvl.members else {}),
                 }
                 for lvl in self.levels
             ]
@@ -112,8 +116,10 @@ def _at(policy: Policy, action: Action, level: int, reminders: int, now: datetim
 
 
 def _next_staffed(policy: Policy, after: int, staffed: Collection[str] | None) -> int | None:
-    """The first level above ``after`` whose role has someone on duty (None: all do)."""
+    """The first level above ``after`` whose role has someone on duty (None: all do), or that
+    names its members."""
     for index in range(after + 1, len(policy.levels)):
-        if staffed is None or policy.levels[index].role in staffed:
+        level = policy.levels[index]
+        if staffed is None or level.role in staffed or level.members:
             return index
     return None

@@ -7,6 +7,8 @@ from zoneinfo import ZoneInfo
 from gridhub import i18n
 from gridhub.alerts.models import Alert
 
+CITIZEN = "citizen"
+"""The source type of a resident's report's work order; its source id is the request's id."""
 MAX_LISTED_GRIDS = 100
 """Snapshots list at most this many grids (a flood warning may cover thousands)."""
 
@@ -58,8 +60,8 @@ def title_in(alert: Alert, language: str) -> str:
 
 def alert_brief(alert: Alert, language: str) -> dict[str, Any]:
     """What every member's message about ``alert`` in ``language`` shares (built once per
-    language for a fan-out)."""
-    return {
+    language for a fan-out). A resident's report's order names its Open311 request."""
+    brief = {
         "alert_id": alert.id,
         "severity": alert.severity,
         "kind": alert.kind,
@@ -73,6 +75,9 @@ def alert_brief(alert: Alert, language: str) -> dict[str, Any]:
         "count": alert.count,
         "ts": _iso(alert.updated_at),
     }
+    if alert.source_type == CITIZEN:
+        brief["service_request_id"] = alert.source_id
+    return brief
 
 
 def member_message(

@@ -51,6 +51,20 @@ def members(session: Session, codes: list[str]) -> list[Recipient]:
     return found
 
 
+def known_members(session: Session, codes: tuple[str, ...]) -> list[Recipient]:
+    """The members a policy level names, in its order; a code no longer on the roster is
+    left out (a timer must not fail on a roster change)."""
+    if not codes:
+        return []
+    found = {
+        member.code: Recipient(
+            member.code, member.role, tuple(member.notify or ()), member.language
+        )
+        for member in session.scalars(select(Member).where(Member.code.in_(codes)))
+    }
+    return [found[code] for code in codes if code in found]
+
+
 def tell(
     session: Session,
     ctx: AlertContext,
@@ -103,7 +117,12 @@ def dispatch(
     first_role = policy.levels[alert.level].role if alert.level < len(policy.levels) else None
     step = begin(policy, now, {person.role for person in everyone}, first_role)
     roles = set(alert.broadcast_roles) | ({step.role} if step.role else set())
-    recipients = members(session, list(alert.assignees)) + [p for p in everyone if p.role in roles]
+    named_here = known_members(session, policy.levels[step.level].members) if step.role else []
+    recipients = (
+        members(session, list(alert.assignees))
+        + named_here
+        + [p for p in everyone if p.role in roles]
+    )
     if not recipients:
         note = "no one responsible for this place is on duty"
         record_event(session, alert, "unrouted", SYSTEM, now, note=note)
@@ -143,7 +162,10 @@ def escalate(
         note = f"no acknowledgement after the last level ({from_role})"
         record_event(session, alert, "exhausted", SYSTEM, now, note=note)
         return
-    recipients = _unique([p for p in everyone if p.role == step.role])
+    recipients = _unique(
+        known_members(session, policy.levels[step.level].members)
+        + [p for p in everyone if p.role == step.role]
+    )
     if step.action == "escalate":
         event, note = "escalated", f"{from_role} → {step.role}: to {named(recipients)}"
     else:

@@ -19,6 +19,7 @@ from gridhub.alerts.messages import snapshot
 from gridhub.alerts.models import Alert, AlertGrid
 from gridhub.alerts.notify import dispatch, renotify_handlers
 from gridhub.alerts.routing import find_grids, place_of
+from gridhub.config.alerts import EscalationPolicy
 from gridhub.scope import EVERYTHING, Scope
 from gridhub.severity import severity_rank
 
@@ -58,6 +59,9 @@ class AlertSpec:
     title_key: str | None = None
     """The title as a catalogue key (``alert.sensor_warning``), rendered per reader."""
     title_args: dict[str, Any] = field(default_factory=dict)
+    policy: EscalationPolicy | None = None
+    """The ladder instead of the severity's (a resident's report: its handlers, then slower
+    steps than an alarm's)."""
 
     def __post_init__(self) -> None:
         if self.source_type not in SOURCE_TYPES:
@@ -120,7 +124,7 @@ def raise_alert(
         assignees=[spec.assignee] if spec.assignee else [],
         broadcast_roles=list(spec.broadcast_roles),
         level=_level_of(ctx, spec),
-        policy=Policy.from_config(ctx.config.policies[spec.severity]).to_dict(),
+        policy=Policy.from_config(_policy_of(ctx, spec)).to_dict(),
         reminders=0,
     )
     try:
@@ -230,8 +234,12 @@ def _title(ctx: AlertContext, spec: AlertSpec) -> str:
     return i18n.text(ctx.language, spec.title_key, spec.title_args)[:200]
 
 
+def _policy_of(ctx: AlertContext, spec: AlertSpec) -> EscalationPolicy:
+    return spec.policy or ctx.config.policies[spec.severity]
+
+
 def _level_of(ctx: AlertContext, spec: AlertSpec) -> int:
-    roles = [level.role for level in ctx.config.policies[spec.severity].levels]
+    roles = [level.role for level in _policy_of(ctx, spec).levels]
     return roles.index(spec.first_role) if spec.first_role in roles else 0
 
 

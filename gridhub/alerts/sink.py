@@ -10,10 +10,15 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from gridhub.alerts import lifecycle
+from gridhub.alerts.actions import act
 from gridhub.alerts.context import AlertContext
 from gridhub.alerts.live import CAMERA_STATUS, CHECKINS, publish_live
+from gridhub.alerts.messages import CITIZEN
+from gridhub.alerts.models import Alert
 from gridhub.alerts.raising import clear_alerts, raise_alert
 from gridhub.alerts.routing import common_path, place_of
 from gridhub.alerts.rules import events as rules
@@ -25,6 +30,8 @@ from gridhub.events import (
     CheckinStored,
     DetectionSeen,
     DomainEvent,
+    ReportDispatched,
+    ReportWithdrawn,
     SensorCleared,
     SensorWarning,
     SosRaised,
@@ -78,6 +85,19 @@ class AlertsSink:
                 self._camera_status(session, event)
             elif isinstance(event, DetectionSeen):
                 raise_alert(session, rules.detection(event), event.ts, self.ctx)
+            elif isinstance(event, ReportDispatched):
+                raise_alert(session, rules.report(event), event.ts, self.ctx)
+            elif isinstance(event, ReportWithdrawn):
+                self._withdraw(session, event)
+
+    def _withdraw(self, session: Session, event: ReportWithdrawn) -> None:
+        """Cancel the report's open work order, saying why (None open: nothing to do)."""
+        query = select(Alert.id).where(
+            Alert.is_open, Alert.source_type == CITIZEN, Alert.source_id == event.report_id
+        )
+        for alert_id in session.scalars(query).all():
+            act(session, alert_id, "cancel", event.actor, event.ts, note=event.reason,
+                channel=lifecycle.SYSTEM, ctx=self.ctx)  # fmt: skip
 
     def _camera_status(self, session: Session, event: CameraStatusChanged) -> None:
         """On the live map at once; an outage alerts, a recovery clears what it left."""

@@ -23,7 +23,10 @@ from gridhub.api.routes import (
     i18n,
     members,
     meta,
+    open311,
     regions,
+    report_page,
+    reports,
     sensors,
 )
 from gridhub.hub import Hub
@@ -55,7 +58,7 @@ def create_app(hub: Hub, manage_services: bool = True) -> FastAPI:
     app.include_router(health.router)
     for resource in (auth, meta, i18n, grids, regions, members, cameras, alerts, events):
         app.include_router(resource.router)
-    for resource in (checkins, sensors, deadletters):
+    for resource in (checkins, sensors, deadletters, reports, open311, report_page):
         app.include_router(resource.router)
     dashboard.mount(app)
     docs.mount(app)

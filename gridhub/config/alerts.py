@@ -15,6 +15,9 @@ class EscalationLevel(Section):
     ack_timeout_s: float = Field(gt=0, description="Seconds to acknowledge before the next step.")
     repeats: int = Field(0, ge=0, le=20, description="Reminders at this level before moving up.")
     notify: tuple[str, ...] = Field((), description="Extra apprise URLs notified at this level.")
+    members: tuple[str, ...] = Field(
+        (), description="Members (by code) told at this level besides the role's: a unit."
+    )
 
 
 class EscalationPolicy(Section):

@@ -21,6 +21,7 @@ from gridhub.config.alerts import AlertsConfig
 from gridhub.config.cameras import CamerasConfig
 from gridhub.config.dashboard import DashboardConfig
 from gridhub.config.mqtt import IngestConfig, MqttConfig
+from gridhub.config.reports import ReportsConfig
 from gridhub.config.sections import ApiConfig
 from gridhub.i18n import DEFAULT_LANGUAGE, LANGUAGES
 from gridhub.reasons import location, message
@@ -73,6 +74,7 @@ class Settings(BaseSettings):
     ingest: IngestConfig = Field(default_factory=IngestConfig)
     alerts: AlertsConfig = Field(default_factory=AlertsConfig)
     dashboard: DashboardConfig = Field(default_factory=DashboardConfig)
+    reports: ReportsConfig = Field(default_factory=ReportsConfig)
 
     @classmethod
     def settings_customise_sources(

@@ -7,6 +7,7 @@ import typer
 from gridhub.cli_context import context
 from gridhub.db import transaction
 from gridhub.demo.loader import ADMIN, RIVER_FILE, load_demo, reset_admin
+from gridhub.demo.reports import load_reports
 
 
 def demo_command(
@@ -29,9 +30,10 @@ def demo_command(
         settings = settings.model_copy(update={"dashboard": dashboard})
     hub = build_hub(settings)
     loaded = load_demo(hub.sessions, hub.locator)
+    filed = load_reports(hub)
     with transaction(hub.sessions) as session:
         password = reset_admin(session)
-    typer.echo(f"demo loaded: {loaded}")
+    typer.echo(f"demo loaded: {loaded}, {filed} residents' reports filed")
     url = f"http://{host or settings.api.host}:{port or settings.api.port}/"
     typer.echo(f"sign in at {url} as {ADMIN!r} with the one-time password: {password}")
     if serve:

@@ -30,6 +30,8 @@ from gridhub.hub import Hub
 from gridhub.ingest.registry import import_sensors
 from gridhub.ingest.service import build_pipeline
 from gridhub.mqtt.inbound import Received
+from gridhub.reports.intake import Submission, check, store
+from gridhub.reports.models import Report
 from tests.support.factories import (
     auth_header,
     grid_square,
@@ -53,6 +55,8 @@ class World:
     alert_in: int = 0
     alert_out: int = 0
     alert_span: int = 0
+    report_in: int = 0
+    report_out: int = 0
     headers: dict[str, dict[str, str]] = field(default_factory=dict)
 
     def objects(self, resource: str) -> tuple[str, str]:
@@ -64,6 +68,7 @@ class World:
             "cameras": ("CAM_IN", "CAM_OUT"),
             "sensors": ("S_IN", "S_OUT"),
             "alerts": (str(self.alert_in), str(self.alert_out)),
+            "reports": (str(self.report_in), str(self.report_out)),
         }[resource]
 
 
@@ -79,6 +84,14 @@ def _checkin(worker: str, msg_id: str, grid: str, minute: int) -> Received:
 
 def _bad(worker: str) -> Received:
     return Received(f"gridhub/v1/patrol/{worker}/checkin", b'{"id": "bad", "ts": 0, "lat": 99}')
+
+
+def _report(session: Any, hub: Hub, grid: str) -> int:
+    """A report of a type with no routing: it waits in the operator's queue."""
+    sub = Submission(
+        "other", CENTRE[grid].y, CENTRE[grid].x, f"leak at {grid}", phone="13900001111"
+    )
+    return store(session, hub.reports, check(hub.reports, sub), utcnow())[0].id
 
 
 def _alert(session: Any, hub: Hub, source: str, grids: tuple[str, ...]) -> int:
@@ -134,6 +147,8 @@ def world(settings, engine, sessions) -> World:
         world.alert_in = _alert(session, hub, "S_IN", ("G11",))
         world.alert_out = _alert(session, hub, "S_OUT", ("G21",))
         world.alert_span = _alert(session, hub, "TOWN", ("G11", "G12", "G21"))
+        world.report_in = _report(session, hub, "G11")
+        world.report_out = _report(session, hub, "G21")
         for role in USER_ROLES:
             user = make_user(session, f"{role}-v1", role=role, scope=SCOPE)
             world.headers[role] = auth_header(settings, user)
@@ -157,12 +172,13 @@ def api(scoped_hub, world) -> Iterator[TestClient]:
 
 
 def fingerprint(sessions) -> tuple[Any, ...]:
-    """What a write could change: alerts and their states, events, deliveries."""
+    """What a write could change: alerts and their states, events, deliveries; reports."""
     with sessions() as session:
         states = tuple(session.execute(select(Alert.id, Alert.status, Alert.assignees)).all())
         events = session.scalar(select(func.count()).select_from(AlertEvent))
         deliveries = session.scalar(select(func.count()).select_from(Delivery))
-    return states, events, deliveries
+        reports = tuple(session.execute(select(Report.id, Report.state, Report.merged_into)))
+    return states, events, deliveries, reports
 
 
 def leaked(body: str) -> list[str]:
@@ -282,7 +298,13 @@ PUBLIC = {
 """Routes anyone may call: sign-in and its page's words hold nothing to scope."""
 STREAMS = {("get", "/api/v1/events")}
 """Endpoints that never end: swept by reading them for a while (the live-stream test)."""
-SCOPED_QUERIES = {"under": "regions", "grid": "grids", "region": "regions", "worker": "members"}
+SCOPED_QUERIES = {
+    "under": "regions",
+    "grid": "grids",
+    "region": "regions",
+    "worker": "members",
+    "village": "regions",
+}
 """Query parameters naming an object: given the outside one, nothing of it may show."""
 
 
@@ -308,7 +330,7 @@ def _path_values(world: World, path: str, spec: dict[str, Any]) -> list[tuple[st
     if not names:
         return [(path, "none", "")]
     inside, outside = world.objects(resource)
-    extra = [n for n in names if n not in ("code", "alert_id")]
+    extra = [n for n in names if n not in ("code", "alert_id", "report_id")]
     actions = [""]
     if extra == ["action"]:
         parameter = next(p for p in spec["parameters"] if p["name"] == "action")
@@ -319,6 +341,7 @@ def _path_values(world: World, path: str, spec: dict[str, Any]) -> list[tuple[st
     for which, code in (("in", inside), ("out", outside)):
         for action in actions:
             url = path.replace("{code}", code).replace("{alert_id}", code)
+            url = url.replace("{report_id}", code)
             cases.append((url.replace("{action}", action), which, action))
     if resource == "alerts" and names:  # the town-wide alert: seen, but not to be acted on
         for action in actions:
@@ -347,6 +370,12 @@ def _query(spec: dict[str, Any], world: World) -> tuple[dict[str, Any], list[tup
 def _body(path: str, action: str, which: str) -> dict[str, Any] | None:
     """A body for a write route; the inside or outside variant."""
     grid = "G11" if which != "out" else "G21"
+    if path.startswith("/api/v1/reports/"):
+        return {
+            "dispatch": {"member": "W11" if which == "in" else "W21"},
+            "reject": {"reason": "不在受理范围"},
+            "merge": {"into": 1},
+        }[action]
     if path == "/api/v1/alerts":
         return {"kind": "check", "severity": "blue", "title": "t", "grids": [grid]}
     if path.endswith("/{action}"):

@@ -18,6 +18,7 @@ from gridhub.config import load_settings
 from gridhub.db import transaction, utcnow
 from gridhub.hub import Hub
 from tests.support.factories import auth_header, make_user
+from tests.support.onvif_device import ONVIF_TIMEOUT_S
 from tests.support.onvif_device import OnvifDevice as SoapDevice
 from tests.support.services import free_port
 
@@ -39,7 +40,9 @@ def api(database_url, engine, sessions, tmp_path, grid_of, rtsp_server, device):
     service = CamerasService(settings, sessions)
     hub = Hub(settings=settings, engine=engine, sessions=sessions, services=[service])
     hub.cameras = service
-    report = asyncio.run(read_device(f"127.0.0.1:{device.port}", "admin", "secret-pass", 5))
+    report = asyncio.run(
+        read_device(f"127.0.0.1:{device.port}", "admin", "secret-pass", ONVIF_TIMEOUT_S)
+    )
     with transaction(sessions) as session:
         import_cameras(
             session,

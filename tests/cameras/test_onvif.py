@@ -14,6 +14,7 @@ from gridhub.cameras.onvif_client import (
 )
 from gridhub.cameras.registry import CameraRecord, camera_feature, get_camera
 from gridhub.cameras.secrets import CredentialBox
+from tests.support.onvif_device import ONVIF_TIMEOUT_S
 from tests.support.onvif_device import OnvifDevice as SoapDevice
 from tests.support.services import free_port
 
@@ -28,7 +29,7 @@ def device():
 
 def test_add_reads_device_into_registry_with_sealed_password(sessions, grid_of, device):
     address = f"127.0.0.1:{device.port}"
-    report = asyncio.run(read_device(address, "admin", "secret-pass", 5))
+    report = asyncio.run(read_device(address, "admin", "secret-pass", ONVIF_TIMEOUT_S))
 
     assert (report.info.manufacturer, report.info.model, report.info.serial) == (
         "Gridhub Test",
@@ -60,7 +61,7 @@ def test_add_reads_device_into_registry_with_sealed_password(sessions, grid_of, 
 
 def test_ptz_calls_reach_the_device(sessions: sessionmaker[Session], grid_of, device):
     address = f"127.0.0.1:{device.port}"
-    report = asyncio.run(read_device(address, "admin", "secret-pass", 5))
+    report = asyncio.run(read_device(address, "admin", "secret-pass", ONVIF_TIMEOUT_S))
     record = CameraRecord(code="ONV1", name="river PTZ", kind="ptz", lon=118.805, lat=32.005)
     with sessions() as session, session.begin():
         register_device(session, BOX, record, report, address, "admin", "secret-pass", grid_of)
@@ -92,11 +93,15 @@ def test_unreachable_host_is_a_clear_error():
 
 def test_device_without_ptz_says_so():
     async def stop() -> None:
-        async with OnvifDevice("127.0.0.1", plain.port, "admin", "secret-pass", 5) as device:
+        async with OnvifDevice(
+            "127.0.0.1", plain.port, "admin", "secret-pass", ONVIF_TIMEOUT_S
+        ) as device:
             await device.stop("main")
 
     with SoapDevice(free_port(), ptz=False) as plain:
-        report = asyncio.run(read_device(f"127.0.0.1:{plain.port}", "admin", "secret-pass", 5))
+        report = asyncio.run(
+            read_device(f"127.0.0.1:{plain.port}", "admin", "secret-pass", ONVIF_TIMEOUT_S)
+        )
         assert not report.ptz
         with pytest.raises(DeviceUnsupported, match="has no PTZ"):
             asyncio.run(stop())

@@ -152,3 +152,24 @@ def test_demo_command_loads_and_prints_a_password_that_signs_in(database_url, tm
     with transaction(make_session_factory(engine)) as session:
         assert authenticate(session, "admin", password) is not None
     engine.dispose()
+
+
+def test_the_demo_has_reports_in_every_state_for_the_board_and_charts(database_url, tmp_path):
+    from gridhub.config import load_settings
+    from gridhub.demo.reports import load_reports
+    from gridhub.hub import Hub
+    from gridhub.reports.models import Report
+
+    engine = make_engine(database_url)
+    sessions = make_session_factory(engine)
+    hub = Hub(settings=load_settings(database_url=database_url, data_dir=tmp_path),
+              engine=engine, sessions=sessions)  # fmt: skip
+    load_demo(sessions, hub.locator)
+    assert load_reports(hub) == 40
+    with sessions() as session:
+        rows = session.execute(select(Report.state, Report.rating, Report.merged_into)).all()
+    states = {state for state, _, _ in rows}
+    assert {"received", "dispatched", "in_progress", "done", "rejected"} <= states
+    assert any(rating for _, rating, _ in rows) and any(merged for _, _, merged in rows)
+    assert load_reports(hub) == 0  # loaded once
+    engine.dispose()

@@ -28,6 +28,8 @@ NS = (
     'xmlns:ter="http://www.onvif.org/ver10/error"'
 )
 UNAUTHENTICATED = {"GetSystemDateAndTime"}  # the ONVIF core spec lets anyone read the clock
+ONVIF_TIMEOUT_S = 15.0
+"""Client timeout in tests: generous, because a loaded CI machine answers SOAP slowly."""
 MAX_CLOCK_SKEW = timedelta(minutes=5)
 
 

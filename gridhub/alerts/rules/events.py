@@ -1,11 +1,13 @@
 """Alert specs for the areas' events: sensor warnings, SOS check-ins, area warnings, camera
-outages and video detections."""
+outages, video detections and residents' reports."""
 
+from gridhub.alerts.messages import CITIZEN
 from gridhub.alerts.raising import AlertSpec
 from gridhub.events import (
     AreaWarning,
     CameraStatusChanged,
     DetectionSeen,
+    ReportDispatched,
     SensorWarning,
     SosRaised,
 )
@@ -118,4 +120,22 @@ def detection(event: DetectionSeen) -> AlertSpec:
         lat=event.lat,
         grids=(event.grid,) if event.grid else (),
         value=event.score,
+    )
+
+
+def report(event: ReportDispatched) -> AlertSpec:
+    """A resident's report's work order: its handlers first (the policy's first level), then
+    up the report's slower ladder; the Open311 request id is its source id."""
+    return AlertSpec(
+        source_type=CITIZEN,
+        source_id=event.report_id,
+        kind=event.service,
+        severity=event.severity,
+        title_key="alert.citizen_report",
+        title_args={"service": event.service_name, "id": event.report_id},
+        detail=event.description,
+        lon=event.lon,
+        lat=event.lat,
+        grids=(event.grid,),
+        policy=event.policy,
     )
