@@ -7,6 +7,7 @@ import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
 
 import orjson
 import paho.mqtt.client as mqtt
@@ -23,6 +24,13 @@ from tests.support.services import unavailable
 
 NOON = datetime(2026, 6, 1, 4, 0, tzinfo=UTC)  # 12:00 in Asia/Shanghai
 """A Monday noon: everyone with office hours is on duty."""
+
+
+def off_duty_hours() -> str:
+    """An hour of duty that holds neither at NOON nor now: e2e tests run on the real clock."""
+    hour = datetime.now(ZoneInfo("Asia/Shanghai")).hour
+    start = 3 if hour >= 20 else 22
+    return f"{start:02d}:00-{start + 1:02d}:00"
 
 
 def square(x: float, y: float, size: float = 0.01) -> WKTElement:
@@ -57,7 +65,7 @@ def seed_town(session: Session) -> Town:
     region("G3", "grid", "V2", square(120.02, 30.0))
     people = [
         ("W1", "grid_worker", "G1", "always"),
-        ("W1N", "grid_worker", "G1", "22:00-23:00"),  # off duty at noon
+        ("W1N", "grid_worker", "G1", off_duty_hours()),
         ("L1", "grid_leader", "G1", "always"),
         ("W2", "grid_worker", "G2", "always"),
         ("W3", "grid_worker", "G3", "always"),
