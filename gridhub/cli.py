@@ -15,6 +15,8 @@ from gridhub.demo.cli import demo_command
 from gridhub.geo.cli import grids_app
 from gridhub.geo.members_cli import members_app
 from gridhub.ingest.cli import deadletters_app, sensors_app
+from gridhub.mqtt.access import Role
+from gridhub.mqtt.cli import broker_app, set_password_command
 from gridhub.reports.cli import reports_app
 
 if TYPE_CHECKING:  # the hub loads every area (OpenCV, paho…): only ``serve`` needs it
@@ -36,8 +38,10 @@ app.add_typer(tokens_app, name="tokens")
 app.add_typer(sensors_app, name="sensors")
 app.add_typer(deadletters_app, name="deadletters")
 app.add_typer(reports_app, name="reports")
+app.add_typer(broker_app, name="broker")
 drones_app = typer.Typer(
-    help="Drones: link DJI serial numbers to registered drones.", no_args_is_help=True
+    help="Drones: link DJI serial numbers to registered drones, set their MQTT passwords.",
+    no_args_is_help=True,
 )
 app.add_typer(drones_app, name="drones")
 app.command("demo")(demo_command)
@@ -138,6 +142,18 @@ def drones_link(
     except DroneLinkError as exc:
         fail(str(exc), code=REFUSED_EXIT_CODE)
     typer.echo(f"DJI serial {serial} now reports as drone {code}")
+
+
+@drones_app.command("mqtt-password")
+def drones_mqtt_password(
+    ctx: typer.Context,
+    code: Annotated[str, typer.Argument(help="A drone feed's code in the cameras registry.")],
+) -> None:
+    """Set the MQTT password drone CODE signs in with (user name: its code), read from stdin;
+    it may then publish only its own telemetry."""
+    from gridhub.cameras.registry import registered_drones
+
+    set_password_command(ctx, code, Role.DRONE, lambda s: code in registered_drones(s, [code]))
 
 
 def main() -> None:

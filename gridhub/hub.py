@@ -23,7 +23,7 @@ from gridhub.config import Settings
 from gridhub.db import open_store
 from gridhub.geo.locator import GridLocator
 from gridhub.ingest.service import IngestService
-from gridhub.mqtt.broker import EmbeddedBroker
+from gridhub.mqtt.broker import embedded_broker
 from gridhub.mqtt.topics import Topics
 from gridhub.reports.catalogue import Catalogue
 from gridhub.reports.context import ReportsContext
@@ -127,9 +127,9 @@ def build_hub(settings: Settings) -> Hub:
     mqtt_url = settings.mqtt_url
     embedded = settings.uses_embedded_broker
     if embedded:
-        broker = EmbeddedBroker(settings.mqtt.embedded_host, settings.mqtt.embedded_port)
+        broker = embedded_broker(settings, sessions, hub.topics)
         hub.services.append(broker)  # first: every MQTT client below connects to it
-        mqtt_url = broker.url
+        mqtt_url = broker.url  # signs them in as the hub's own broker user
     # Alerts before ingest and cameras: their events go to ``alerts.sink``, which must be
     # dispatching before the first message arrives.
     alerts = AlertsService(

@@ -44,6 +44,11 @@ class MqttConfig(Section):
     embedded_port: int = Field(
         11883, ge=1, le=65535, description="Port of the embedded broker (when mqtt_url is empty)."
     )
+    embedded_broker: Literal["auto", "mosquitto", "amqtt"] = Field(
+        "auto",
+        description="Which embedded broker to run: auto prefers Mosquitto (a child of the hub, "
+        "keeps what it acknowledged) and falls back to amqtt (in memory) when none is installed.",
+    )
     tls: bool = Field(False, description="Use TLS (also implied by an mqtts:// URL).")
     ca_file: Path | None = Field(
         None, description="CA bundle to verify the broker; system default if empty."

@@ -338,3 +338,7 @@ def list_members(session: Session) -> list[Member]:
         .options(selectinload(Member.areas).selectinload(MemberArea.region))
     )
     return list(session.scalars(query))
+
+
+def get_member(session: Session, code: str) -> Member | None:
+    return session.scalar(select(Member).where(Member.code == code))

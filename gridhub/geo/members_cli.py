@@ -7,8 +7,10 @@ import typer
 
 from gridhub.cli_context import context, refuse
 from gridhub.db import transaction
-from gridhub.geo.members import import_members, list_members
+from gridhub.geo.members import get_member, import_members, list_members
 from gridhub.geo.members_file import MemberImportError, read_member_file
+from gridhub.mqtt.access import Role
+from gridhub.mqtt.cli import set_password_command
 
 members_app = typer.Typer(
     help="Members: the roster of people responsible for grids.", no_args_is_help=True
@@ -41,3 +43,12 @@ def list_command(ctx: typer.Context) -> None:
             typer.echo(f"{member.code}\t{member.role}\t{member.name}\t{member.duty}\t{areas}")
     if not members:
         typer.echo("no members", err=True)
+
+
+@members_app.command("mqtt-password")
+def mqtt_password_command(
+    ctx: typer.Context, code: Annotated[str, typer.Argument(help="A member's code.")]
+) -> None:
+    """Set the MQTT password member CODE signs in with (user name: its code), read from stdin;
+    it may then publish only its own check-ins and acks and read only its own alerts."""
+    set_password_command(ctx, code, Role.MEMBER, lambda s: get_member(s, code) is not None)

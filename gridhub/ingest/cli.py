@@ -10,7 +10,9 @@ from gridhub.cli_context import context, refuse
 from gridhub.db import transaction
 from gridhub.geo.locator import GridLocator
 from gridhub.ingest.registry import SensorImportError, import_sensors
-from gridhub.ingest.sensors import list_sensors
+from gridhub.ingest.sensors import get_sensor, list_sensors
+from gridhub.mqtt.access import Role
+from gridhub.mqtt.cli import set_password_command
 from gridhub.mqtt.deadletters import list_dead_letters
 
 sensors_app = typer.Typer(
@@ -57,6 +59,15 @@ def list_command(ctx: typer.Context) -> None:
             )
     if not total:
         typer.echo("no sensors", err=True)
+
+
+@sensors_app.command("mqtt-password")
+def mqtt_password_command(
+    ctx: typer.Context, code: Annotated[str, typer.Argument(help="A sensor's code.")]
+) -> None:
+    """Set the MQTT password sensor CODE signs in with (user name: its code), read from stdin;
+    it may then publish only its own readings and warnings."""
+    set_password_command(ctx, code, Role.SENSOR, lambda s: get_sensor(s, code) is not None)
 
 
 @deadletters_app.command("list")

@@ -1,85 +1,69 @@
-"""The embedded MQTT broker, for a single-process hub without ``GRIDHUB_MQTT_URL``.
+"""The embedded broker, started by the hub when ``GRIDHUB_MQTT_URL`` is empty.
 
-amqtt is the maintained pure-Python broker (asyncio, MIT): it installs with pip, needs no
-system service, and speaks MQTT 3.1.1. It keeps sessions in memory only and has no shared
-subscriptions, so the hub connects to it with 3.1.1 and without ``$share``. For a county or
-a city, run Mosquitto or EMQX (deploy/mosquitto/gridhub.conf) and set ``GRIDHUB_MQTT_URL``.
+Mosquitto when it is installed (``setup.sh`` installs it), run as the hub's child; amqtt in the
+hub's process otherwise. Both let in only the users of the store and the hub's own user, and
+enforce the same topics; only Mosquitto keeps what it acknowledged across a crash.
 """
 
-import asyncio
-import logging
-import threading
-from typing import Any
+import getpass
+import os
+from typing import Any, Protocol
 
-from amqtt.broker import Broker
+from sqlalchemy.orm import Session, sessionmaker
 
-log = logging.getLogger(__name__)
+from gridhub.config import Settings
+from gridhub.mqtt.amqtt_broker import AmqttBroker
+from gridhub.mqtt.credentials import broker_dir, embedded_credentials
+from gridhub.mqtt.mosquitto_broker import MosquittoBroker, find_mosquitto
+from gridhub.mqtt.mosquitto_files import MosquittoSetup
+from gridhub.mqtt.refresh import AccessRefresher
+from gridhub.mqtt.topics import Topics
 
-START_TIMEOUT_S = 10.0
+ANY_ADDRESS = {"0.0.0.0": "127.0.0.1", "": "127.0.0.1", "::": "::1"}
+"""Where the hub's own clients connect when the broker listens on every address."""
 
 
-class EmbeddedBroker:
-    """An amqtt broker on its own event-loop thread; a hub ``Service``."""
+class EmbeddedBroker(Protocol):
+    """A hub ``Service`` that is a broker: ``url`` signs the hub's clients in."""
 
-    name = "mqtt-broker"
-
-    def __init__(self, host: str, port: int) -> None:
-        self.host = host
-        self.port = port
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._thread: threading.Thread | None = None
-        self._broker: Broker | None = None
-        self.error: str | None = None
+    name: str
 
     @property
-    def url(self) -> str:
-        return f"mqtt://{self.host}:{self.port}"
+    def url(self) -> str: ...
 
-    def start(self) -> None:
-        loop = asyncio.new_event_loop()
-        self._loop = loop
-        self._thread = threading.Thread(target=loop.run_forever, name="mqtt-broker", daemon=True)
-        self._thread.start()
-        config = {
-            "listeners": {"default": {"type": "tcp", "bind": f"{self.host}:{self.port}"}},
-            "plugins": {
-                "amqtt.plugins.authentication.AnonymousAuthPlugin": {"allow_anonymous": True}
-            },
-        }
+    def start(self) -> None: ...
 
-        async def _start() -> Broker:
-            broker = Broker(config, loop=loop)
-            await broker.start()
-            return broker
+    def stop(self) -> None: ...
 
-        try:
-            self._broker = asyncio.run_coroutine_threadsafe(_start(), loop).result(START_TIMEOUT_S)
-        except Exception as exc:
-            self.error = f"embedded broker could not start on {self.host}:{self.port}: {exc}"
-            self._stop_loop()
-            raise RuntimeError(self.error) from exc
-        log.info("embedded MQTT broker listening on %s:%s", self.host, self.port)
+    def health(self) -> dict[str, Any]: ...
 
-    def stop(self) -> None:
-        if self._broker is not None and self._loop is not None:
-            try:
-                asyncio.run_coroutine_threadsafe(self._broker.shutdown(), self._loop).result(10)
-            except Exception:
-                log.exception("embedded broker did not shut down cleanly")
-            self._broker = None
-        self._stop_loop()
 
-    def _stop_loop(self) -> None:
-        if self._loop is not None:
-            self._loop.call_soon_threadsafe(self._loop.stop)
-            if self._thread is not None:
-                self._thread.join(5)
-            self._loop = None
-            self._thread = None
-
-    def health(self) -> dict[str, Any]:
-        running = self._broker is not None and self._broker.transitions.state == "started"
-        report: dict[str, Any] = {"ok": running, "listening": f"{self.host}:{self.port}"}
-        if self.error:
-            report["error"] = self.error
-        return report
+def embedded_broker(
+    settings: Settings, sessions: sessionmaker[Session], topics: Topics
+) -> EmbeddedBroker:
+    """The broker ``mqtt.embedded_broker`` asks for (auto: Mosquitto if installed)."""
+    config = settings.mqtt
+    binary = None if config.embedded_broker == "amqtt" else find_mosquitto()
+    if binary is None and config.embedded_broker == "mosquitto":
+        raise RuntimeError(
+            "mqtt.embedded_broker is mosquitto, but no mosquitto binary was found on PATH or "
+            "in /usr/sbin (apt-get install mosquitto)"
+        )
+    credentials = embedded_credentials(settings)
+    refresher = AccessRefresher(sessions, topics, credentials.broker_user(topics))
+    host, port = config.embedded_host, config.embedded_port
+    connect_host = ANY_ADDRESS.get(host, host)
+    if binary is None:
+        return AmqttBroker(host, port, credentials, refresher, connect_host)
+    setup = MosquittoSetup(
+        directory=broker_dir(settings).resolve(),
+        host=host,
+        port=port,
+        max_inflight=config.receive_maximum,
+        session_expiry_s=config.session_expiry_s,
+        # Started by root, Mosquitto would switch to user "mosquitto": it could not write the
+        # data dir, and the switch would clear its parent death signal. It stays the hub's user.
+        run_as=getpass.getuser() if os.geteuid() == 0 else None,
+        log_to_stderr=True,
+    )
+    return MosquittoBroker(binary, setup, credentials, refresher, connect_host)

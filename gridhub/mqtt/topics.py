@@ -68,6 +68,7 @@ class Topics:
     def __init__(self, prefix: str = "gridhub/v1", frigate_prefix: str = "frigate") -> None:
         self.prefix = prefix.strip("/")
         frigate = frigate_prefix.strip("/")
+        self.frigate_prefix = frigate
         # Built once: a flood fan-out builds two topics for each of thousands of members.
         self._patterns = {kind: f"{self.prefix}/{pattern}" for kind, pattern in PATTERNS.items()}
         self._patterns[Kind.DJI_OSD] = DJI_OSD_PATTERN
@@ -117,3 +118,7 @@ class Topics:
         self, kinds: tuple[Kind, ...] = INGESTED, shared_group: str = ""
     ) -> list[str]:
         return [self.subscription(kind, shared_group) for kind in kinds]
+
+    def frigate_tree(self) -> str:
+        """The filter of everything Frigate publishes and listens to (its whole prefix)."""
+        return f"{self.frigate_prefix}/#"

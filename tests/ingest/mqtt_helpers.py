@@ -21,9 +21,11 @@ def hub_settings(tmp_path: Path, url: str, **mqtt: object) -> Settings:
     return load_settings(data_dir=tmp_path, mqtt_url=url, mqtt={"client_id": "hub-test", **mqtt})
 
 
-def publisher(port: int) -> mqtt.Client:
+def publisher(port: int, username: str = "", password: str = "") -> mqtt.Client:
     client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=f"pub-{time.monotonic_ns()}")
     client.max_inflight_messages_set(1000)
+    if username:
+        client.username_pw_set(username, password)
     client.connect("127.0.0.1", port)
     client.loop_start()
     return client

@@ -7,9 +7,15 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from gridhub.config import load_settings
+from gridhub.db import transaction
 from gridhub.ingest.models import Checkin
-from gridhub.mqtt.broker import EmbeddedBroker
+from gridhub.mqtt.access import Role
+from gridhub.mqtt.amqtt_broker import AmqttBroker
+from gridhub.mqtt.broker import embedded_broker
 from gridhub.mqtt.models import DeadLetter
+from gridhub.mqtt.topics import Topics
+from gridhub.mqtt.users import set_password
 from tests.ingest.mqtt_helpers import (
     checkin,
     count,
@@ -22,10 +28,20 @@ from tests.ingest.mqtt_helpers import (
 from tests.support.mosquitto import Mosquitto
 from tests.support.services import free_port
 
+W1_PASSWORD = "w1-secret-pass"
+
 
 @pytest.fixture
-def embedded_broker() -> Iterator[EmbeddedBroker]:
-    broker = EmbeddedBroker("127.0.0.1", free_port())
+def amqtt_broker(tmp_path: Path, town: sessionmaker[Session]) -> Iterator[AmqttBroker]:
+    """The embedded fallback, with worker W1 as a broker user."""
+    with transaction(town) as session:
+        set_password(session, "W1", Role.MEMBER, W1_PASSWORD, "gridhub-hub")
+    settings = load_settings(
+        data_dir=tmp_path / "broker",
+        mqtt={"embedded_broker": "amqtt", "embedded_port": free_port()},
+    )
+    broker = embedded_broker(settings, town, Topics())
+    assert isinstance(broker, AmqttBroker)
     broker.start()
     yield broker
     broker.stop()
@@ -100,14 +116,14 @@ def test_messages_sent_while_the_hub_is_away_arrive_from_its_persistent_session(
         service.stop()
 
 
-def test_embedded_broker_basic_path_and_mqtt5_fallback(
-    tmp_path: Path, embedded_broker: EmbeddedBroker, town: sessionmaker[Session]
+def test_amqtt_fallback_basic_path_and_mqtt5_fallback(
+    tmp_path: Path, amqtt_broker: AmqttBroker, town: sessionmaker[Session]
 ) -> None:
     # protocol "auto": the hub tries MQTT 5, amqtt refuses it, the hub falls back to 3.1.1.
-    service = start_service(hub_settings(tmp_path, embedded_broker.url), town)
+    service = start_service(hub_settings(tmp_path, amqtt_broker.url), town)
     try:
         assert service.health()["mqtt_version"] == "3.1.1"
-        client = publisher(embedded_broker.port)
+        client = publisher(amqtt_broker.port, "W1", W1_PASSWORD)
         for n in range(30):
             publish(client, *checkin(n))
         publish(client, *checkin(3))
@@ -117,4 +133,4 @@ def test_embedded_broker_basic_path_and_mqtt5_fallback(
         client.disconnect()
     finally:
         service.stop()
-    assert embedded_broker.health()["ok"] is True
+    assert amqtt_broker.health()["ok"] is True

@@ -1,7 +1,8 @@
 """A real Mosquitto on a free port with a throwaway config and persistence dir; restartable.
 
 Optionally with users from a password file (anonymous clients are then refused) and with TLS
-on its listener (``url`` is then ``mqtts://``).
+on its listener (``url`` is then ``mqtts://``), or started on a config written elsewhere
+(``config=``, e.g. by ``gridhub broker mosquitto-config``).
 """
 
 import getpass
@@ -41,6 +42,7 @@ class Mosquitto:
         port: int | None = None,
         users: dict[str, str] | None = None,
         tls: ServerPki | None = None,
+        config: Path | None = None,
     ) -> None:
         self.directory = directory
         self.binary = binary
@@ -48,6 +50,9 @@ class Mosquitto:
         self.tls = tls
         self.process: subprocess.Popen[bytes] | None = None
         (directory / "data").mkdir(parents=True, exist_ok=True)
+        if config is not None:
+            self.config = config
+            return
         access = "allow_anonymous true\n"
         if users:
             access = f"allow_anonymous false\npassword_file {self._password_file(users)}\n"
