@@ -54,7 +54,7 @@ def main() -> None:
         print(f"baseline: bare OpenCV open + {args.frames} frames, one stream at a time: "
               f"p50 {statistics.median(raw):.2f} s")  # fmt: skip
         started = time.monotonic()
-        pool = probe_pool(settings.cameras)
+        pool = probe_pool(settings.cameras, args.cameras)
         print(f"{args.concurrency} probe workers started in {time.monotonic() - started:.1f} s")
         try:
             for number in range(1, args.rounds + 1):

@@ -110,10 +110,13 @@ def probe_command(ctx: typer.Context) -> None:
     """Probe every registered stream once, with progress; record states and alerts."""
     from gridhub.cameras.probe import ProbeResult, probe_pool
     from gridhub.cameras.service import probe_all
+    from gridhub.cameras.status import probe_targets
 
     cli = context(ctx)
     settings = cli.settings
-    pool = probe_pool(settings.cameras)
+    with cli.sessions() as session:
+        streams = len(probe_targets(session))
+    pool = probe_pool(settings.cameras, streams)
     done = 0
 
     def progress(result: ProbeResult) -> None:

@@ -134,11 +134,12 @@ def _result(
     return ProbeResult(target.code, status, reason, fps, width, height, elapsed)
 
 
-def probe_pool(config: CamerasConfig, warm: int | None = None) -> Executor:
+def probe_pool(config: CamerasConfig, streams: int) -> Executor:
     """Worker processes for probes: OpenCV's FFmpeg backend opens one stream at a time
     per process (a global lock), so threads alone would serialise every open.
 
-    ``warm`` workers (default all) are started now; more start when a round needs them.
+    As many workers as ``streams`` (at most ``config.probe_concurrency``) are started now;
+    more start only when a round has more streams than idle workers.
     """
     # Never fork the threaded hub itself: workers fork from a clean server process that has
     # imported OpenCV once, which starts dozens of workers in seconds (spawn: ~4 s each).
@@ -150,7 +151,7 @@ def probe_pool(config: CamerasConfig, warm: int | None = None) -> Executor:
         initializer=configure_opencv,
     )
     # Start every worker now: a cold start (importing OpenCV) must not eat probe deadlines.
-    count = config.probe_concurrency if warm is None else min(warm, config.probe_concurrency)
+    count = min(streams, config.probe_concurrency)
     for started in [pool.submit(time.sleep, WARM_UP_S) for _ in range(count)]:
         started.result()
     return pool

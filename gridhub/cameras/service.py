@@ -118,7 +118,7 @@ class CamerasService:
                 with self.sessions() as session:
                     streams = len(probe_targets(session))
                 if streams and self._pool is None:  # no cameras, no worker processes
-                    self._pool = probe_pool(self.settings.cameras, warm=streams)
+                    self._pool = probe_pool(self.settings.cameras, streams)
                 if self._pool is None or self._stop.is_set():
                     self._stop.wait(interval)
                     continue

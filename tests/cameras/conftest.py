@@ -57,6 +57,6 @@ def rtsp_server() -> Iterator[RtspServer]:
 
 @pytest.fixture(scope="session")
 def pool() -> Iterator[object]:
-    executor = probe_pool(FAST)
+    executor = probe_pool(FAST, FAST.probe_concurrency)
     yield executor
     executor.shutdown(cancel_futures=True)

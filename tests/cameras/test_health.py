@@ -12,7 +12,7 @@ from gridhub.alerts.context import AlertContext
 from gridhub.alerts.models import Alert, Delivery, LiveEvent
 from gridhub.alerts.sink import AlertsSink
 from gridhub.cameras.health import online_fraction
-from gridhub.cameras.probe import ProbeTarget, run_round
+from gridhub.cameras.probe import ProbeTarget, probe_pool, run_round
 from gridhub.cameras.registry import CameraRecord, get_camera, import_cameras
 from gridhub.cameras.status import apply_results, probe_targets
 from tests.cameras.conftest import FAST
@@ -20,6 +20,17 @@ from tests.support.rtsp import RtspServer
 from tests.support.services import free_port
 
 NOW = datetime(2026, 6, 1, 4, 0, tzinfo=UTC)  # noon in China: everyone on duty
+
+
+def test_a_pool_for_two_cameras_starts_two_workers_not_its_ceiling(rtsp_server):
+    config = FAST.model_copy(update={"probe_concurrency": 24})
+    pool = probe_pool(config, streams=2)
+    try:
+        targets = [ProbeTarget(name, rtsp_server.url(name)) for name in ("ball", "black")]
+        assert [r.status for r in run_round(targets, config, pool)] == ["online", "degraded"]
+        assert len(pool._processes) == 2  # type: ignore[attr-defined]  # each ~170 MB resident
+    finally:
+        pool.shutdown(cancel_futures=True)
 
 
 def test_round_tells_moving_black_frozen_and_missing_streams_apart(rtsp_server, pool):
