@@ -154,6 +154,15 @@ def parse_polygonal(raw: object) -> tuple[BaseGeometry | None, str | None]:
     return geometry, None
 
 
+def polygonal_area(area: Any) -> Any:
+    """``area`` if it is a valid WGS84 Polygon/MultiPolygon, for a pydantic validator (MQTT
+    area warnings, alerts created through the API): else ValueError with the reason."""
+    _, reason = parse_polygonal(area)
+    if reason is not None:
+        raise ValueError(reason)
+    return area
+
+
 def _check_polygon(polygon: object) -> str | None:
     if not isinstance(polygon, list) or not polygon:
         return "polygon without rings"

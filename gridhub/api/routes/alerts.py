@@ -14,8 +14,9 @@ from gridhub.alerts.raising import AlertSpec, raise_alert
 from gridhub.api.alert_schemas import ActionIn, AlertCreate, AlertDetailOut, AlertOut
 from gridhub.api.alert_views import alert_detail_out, alert_out
 from gridhub.api.deps import API_PREFIX, CurrentScope, CurrentUser, HubDep, SessionDep
+from gridhub.api.errors import error_responses
 from gridhub.api.models import User
-from gridhub.api.schemas import Page, Paging
+from gridhub.api.schemas import Page, Paging, RowId
 from gridhub.db import utcnow
 from gridhub.scope import OutOfScope
 
@@ -55,7 +56,7 @@ def list_alerts(
 
 
 @router.get("/{alert_id}")
-def get_alert(alert_id: int, scope: CurrentScope, session: SessionDep) -> AlertDetailOut:
+def get_alert(alert_id: RowId, scope: CurrentScope, session: SessionDep) -> AlertDetailOut:
     """One alert with every event (who, when, from, to, why) and every delivery attempt."""
     alert = queries.alert_detail(session, alert_id)
     if alert is None or not queries.can_see(session, scope, alert_id):
@@ -95,9 +96,9 @@ def create_alert(
     return AlertDetailOut.model_validate(queries.alert_detail(session, alert.id))
 
 
-@router.post("/{alert_id}/{action}")
+@router.post("/{alert_id}/{action}", responses=error_responses(409))
 def handle_alert(
-    alert_id: int,
+    alert_id: RowId,
     action: Action,
     user: CurrentUser,
     scope: CurrentScope,
