@@ -27,7 +27,12 @@ CHATTY_LOGGERS = ("amqtt", "transitions")
 """The embedded broker and its state machine log every connection and state change."""
 
 
-app = typer.Typer(help="gridhub: grid patrol and video monitoring hub.", no_args_is_help=True)
+# Plain help: the rich help of typer 0.29 prints "<bool>" after every flag (--help <bool>).
+app = typer.Typer(
+    help="gridhub: grid patrol and video monitoring hub.",
+    no_args_is_help=True,
+    rich_markup_mode=None,
+)
 db_app = typer.Typer(help="The store: migrations.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(grids_app, name="grids")
