@@ -1,5 +1,6 @@
 """``gridhub db upgrade`` on a PostgreSQL database without PostGIS, and the CLI's help."""
 
+import logging
 import uuid
 from collections.abc import Iterator
 
@@ -8,7 +9,8 @@ import pytest
 from psycopg import sql
 from typer.testing import CliRunner
 
-from gridhub.cli import app
+from gridhub.cli import app, configure_logging
+from gridhub.db import make_engine, upgrade
 from tests.support import databases
 from tests.support.services import unavailable
 
@@ -67,3 +69,14 @@ def test_help_shows_no_bool_after_flags():
     result = runner.invoke(app, ["grids", "import", "--help"])
     assert result.exit_code == 0
     assert "--prune" in result.output and "<bool>" not in result.output
+
+
+def test_the_hub_logs_no_alembic_info_lines(tmp_path, caplog):
+    """``gridhub serve`` logs at INFO and migrates at start: without Alembic's context and
+    revision lines."""
+    configure_logging()
+    caplog.set_level(logging.INFO)
+    engine = make_engine(f"sqlite:///{tmp_path / 'hub.db'}")
+    upgrade(engine)
+    engine.dispose()
+    assert [r.getMessage() for r in caplog.records if r.name.startswith("alembic")] == []
