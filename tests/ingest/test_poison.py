@@ -15,7 +15,11 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from gridhub.config import load_settings
 from gridhub.ingest.models import Checkin
+from gridhub.ingest.pipeline import BatchContext, Pipeline
+from gridhub.ingest.service import BatchRunner
+from gridhub.mqtt.inbound import Received
 from gridhub.mqtt.models import DeadLetter
+from tests.ingest.conftest import message
 from tests.ingest.mqtt_helpers import checkin, count, publisher, start_service, wait_for
 from tests.support.mosquitto import Mosquitto
 
@@ -76,3 +80,28 @@ def test_a_poison_message_never_takes_its_batch_down(
         excerpt = payload.decode().replace("\0", r"\x00")
         assert reason in letters[excerpt], (payload, letters[excerpt])
         assert "internal error" not in letters[excerpt]
+
+
+def test_an_unexpected_error_in_one_message_names_itself_and_spares_the_rest(
+    pipeline: Pipeline, town: sessionmaker[Session]
+) -> None:
+    """A step that fails where nothing expected it to, for one message: the batch is run
+    again one message at a time, that message becomes a dead letter saying what went wrong,
+    the others are stored, and the whole batch is acknowledged."""
+
+    def explode(ctx: BatchContext) -> None:
+        if any(item.payload.id == "c3" for item in ctx.items):
+            raise RuntimeError("the grid index is being rebuilt")
+
+    acked: list[list[Received]] = []
+    runner = BatchRunner(Pipeline([*pipeline.steps, explode]), town, lambda b: acked.append(b))
+    batch = [message(TOPIC, checkin(n)[1]) for n in range(6)]
+    runner(batch)
+    assert acked == [batch]
+    with town() as session:
+        stored = sorted(session.scalars(select(Checkin.msg_id)))
+        reasons = list(session.scalars(select(DeadLetter.reason)))
+    assert stored == ["c0", "c1", "c2", "c4", "c5"]
+    assert reasons == [
+        "the hub could not process it (RuntimeError: the grid index is being rebuilt)"
+    ]
