@@ -101,7 +101,9 @@ def _document_operation(path: str, operation: dict[str, Any]) -> None:
     media = ("application/json", "text/xml") if open311 else ("application/json",)
     responses = operation.setdefault("responses", {})
     statuses = SIGNED_IN if operation.get("security") else PUBLIC
-    for code in {*statuses, *(int(key) for key in responses if key.isdigit() and key >= "400")}:
+    for code in sorted(
+        {*statuses, *(int(key) for key in responses if key.isdigit() and key >= "400")}
+    ):
         entry = responses.setdefault(str(code), {"description": DESCRIPTIONS.get(code, "")})
         entry["content"] = {kind: {"schema": shape} for kind in media}
 

@@ -31,7 +31,7 @@ from gridhub.api.app import create_app
 from gridhub.db import transaction, utcnow
 from tests.support.factories import auth_header, grid_square, make_user
 
-EXAMPLES_PER_OPERATION = 40
+EXAMPLES_PER_OPERATION = 30
 CHECKS = [
     not_a_server_error,
     status_code_conformance,
@@ -114,5 +114,5 @@ def test_no_server_error_and_every_answer_documented(app, sessions, settings, ro
         f"statuses {dict(sorted(statuses.items()))}"
     )
     print(summary)
-    assert tried > 1000, summary
+    assert tried > 750, summary
     assert failures == {}, "\n\n".join([summary, *(f"{op}\n{why}" for op, why in failures.items())])
