@@ -23,11 +23,17 @@ if TYPE_CHECKING:  # the hub loads every area (OpenCV, paho…): only ``serve`` 
     from gridhub.events import EventSink
     from gridhub.hub import Hub
 
-CHATTY_LOGGERS = ("amqtt", "transitions")
-"""The embedded broker and its state machine log every connection and state change."""
+CHATTY_LOGGERS = ("amqtt", "transitions", "alembic")
+"""The embedded broker and its state machine log every connection and state change; Alembic
+logs its context and every revision at each start (``db upgrade`` says the outcome)."""
 
 
-app = typer.Typer(help="gridhub: grid patrol and video monitoring hub.", no_args_is_help=True)
+# Plain help: the rich help of typer 0.29 prints "<bool>" after every flag (--help <bool>).
+app = typer.Typer(
+    help="gridhub: grid patrol and video monitoring hub.",
+    no_args_is_help=True,
+    rich_markup_mode=None,
+)
 db_app = typer.Typer(help="The store: migrations.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(grids_app, name="grids")
@@ -102,13 +108,18 @@ def run_hub(
     from gridhub.api.app import create_app
     from gridhub.hub import build_hub
 
+    configure_logging()
+    hub = hub or build_hub(settings)
+    uvicorn.run(create_app(hub), **server_options(settings, host, port), log_level="info")
+
+
+def configure_logging() -> None:
+    """What the hub logs while it serves: INFO, less the chatty libraries'."""
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
     for name in CHATTY_LOGGERS:
         logging.getLogger(name).setLevel(logging.WARNING)
-    hub = hub or build_hub(settings)
-    uvicorn.run(create_app(hub), **server_options(settings, host, port), log_level="info")
 
 
 def server_options(

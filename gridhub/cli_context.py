@@ -10,7 +10,7 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from gridhub.config import ConfigError, Settings, load_settings
-from gridhub.db import open_store
+from gridhub.db import StoreSetupError, open_store
 from gridhub.events import EventSink
 from gridhub.tables import TableImportError
 
@@ -39,7 +39,10 @@ class CliContext:
     def store(self) -> tuple[Engine, sessionmaker[Session]]:
         """The engine and a session factory, with the schema brought up to date."""
         if self._store is None:
-            self._store = open_store(self.settings)
+            try:
+                self._store = open_store(self.settings)
+            except StoreSetupError as exc:
+                fail(f"store error: {exc}")
         return self._store
 
     @property

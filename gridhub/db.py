@@ -20,8 +20,10 @@ from sqlalchemy import (
     MetaData,
     create_engine,
     event,
+    text,
 )
 from sqlalchemy.engine.interfaces import DBAPIConnection
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
@@ -145,6 +147,31 @@ def open_store(settings: Settings, migrate: bool = True) -> tuple[Engine, sessio
     return engine, make_session_factory(engine)
 
 
+class StoreSetupError(RuntimeError):
+    """The store cannot be made ready, with the one thing to do about it."""
+
+
+def ensure_postgis(engine: Engine) -> None:
+    """Create the PostGIS extension of a PostgreSQL store that lacks it, when the role may;
+    else StoreSetupError naming the command a superuser runs."""
+    if engine.dialect.name != "postgresql":
+        return
+    with engine.connect() as connection:
+        if connection.scalar(text("SELECT 1 FROM pg_extension WHERE extname = 'postgis'")):
+            return
+        try:
+            connection.execute(text("CREATE EXTENSION IF NOT EXISTS postgis"))
+            connection.commit()
+        except DBAPIError as exc:
+            name = engine.url.database
+            raise StoreSetupError(
+                f"database {name!r} has no PostGIS and this role may not add it "
+                f"({str(exc.orig).strip().splitlines()[0]}); as a superuser run: "
+                f"psql -d {name} -c 'CREATE EXTENSION postgis'"
+            ) from None
+
+
 def upgrade(engine: Engine) -> None:
     """Bring the schema to the newest revision of every area."""
+    ensure_postgis(engine)
     command.upgrade(alembic_config(engine), "heads")

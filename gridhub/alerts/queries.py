@@ -96,6 +96,22 @@ def list_alerts(
     return [], session.scalar(select(func.count()).select_from(Alert).where(where)) or 0
 
 
+def dispatched_to(session: Session, alert_ids: list[int]) -> dict[int, list[str]]:
+    """Per alert, the members it was sent to, in the order they were told."""
+    found: dict[int, list[str]] = {alert_id: [] for alert_id in alert_ids}
+    if not alert_ids:
+        return found
+    rows = session.execute(
+        select(Delivery.alert_id, Delivery.member_code)
+        .where(Delivery.alert_id.in_(alert_ids), Delivery.member_code.is_not(None))
+        .order_by(Delivery.id)
+    )
+    for alert_id, member_code in rows:
+        if member_code is not None and member_code not in found[alert_id]:
+            found[alert_id].append(member_code)
+    return found
+
+
 def alert_detail(session: Session, alert_id: int) -> Alert | None:
     """One alert with its events, deliveries and their attempts loaded."""
     return session.scalar(

@@ -1,10 +1,11 @@
 """API shapes of alerts: what the routes accept and return."""
 
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
+from gridhub.geo.validation import polygonal_area
 from gridhub.severity import Severity
 
 
@@ -102,7 +103,9 @@ class AlertCreate(BaseModel):
     detail: str | None = Field(None, max_length=4000)
     lon: float | None = Field(None, ge=-180, le=180)
     lat: float | None = Field(None, ge=-90, le=90)
-    area: dict[str, Any] | None = None
+    area: Annotated[dict[str, Any], AfterValidator(polygonal_area)] | None = Field(
+        None, description="A GeoJSON Polygon or MultiPolygon, valid, in WGS84 lon/lat."
+    )
     grids: list[str] = Field(default_factory=list, max_length=10000)
     assignee: str | None = None
 

@@ -10,28 +10,55 @@ from sqlalchemy.orm import Session
 
 from gridhub.alerts.lifecycle import SYSTEM
 from gridhub.alerts.models import Alert
-from gridhub.alerts.queries import covered, grids_under
+from gridhub.alerts.queries import covered, dispatched_to, grids_under
 from gridhub.api.alert_schemas import AlertDetailOut, AlertOut
 from gridhub.geo.models import Member
 from gridhub.geo.roster import member_in_scope
 from gridhub.scope import Scope
 
 
-def alert_out(session: Session, scope: Scope, alert: Alert) -> AlertOut:
+def alert_outs(session: Session, scope: Scope, alerts: list[Alert]) -> list[AlertOut]:
+    """``alerts`` as the caller sees them, with one query for whom they were sent to."""
+    dispatched = dispatched_to(session, [alert.id for alert in alerts])
+    return [alert_out(session, scope, alert, dispatched[alert.id]) for alert in alerts]
+
+
+def alert_out(
+    session: Session, scope: Scope, alert: Alert, dispatched: list[str] | None = None
+) -> AlertOut:
+    """``assignees``: whom the alert was given to, then whom it was sent to (``dispatched``,
+    looked up if not given)."""
+    if dispatched is None:
+        dispatched = dispatched_to(session, [alert.id])[alert.id]
     out = AlertOut.model_validate(alert)
+    out.assignees = _assignees(alert, dispatched)
     if covered(scope, alert):
         return out
-    return out.model_copy(update={"grids": grids_under(session, scope, alert.id)})
+    ours = set(_in_scope(session, scope, set(out.assignees)))
+    return out.model_copy(
+        update={
+            "grids": grids_under(session, scope, alert.id),
+            "assignees": [code for code in out.assignees if code in ours],
+        }
+    )
+
+
+def _assignees(alert: Alert, dispatched: list[str]) -> list[str]:
+    return list(dict.fromkeys([*(alert.assignees or []), *dispatched]))
+
+
+def _in_scope(session: Session, scope: Scope, codes: set[str]) -> set[str]:
+    query = select(Member.code).where(Member.code.in_(codes), member_in_scope(scope))
+    return set(session.scalars(query))
 
 
 def alert_detail_out(session: Session, scope: Scope, alert: Alert) -> AlertDetailOut:
     out = AlertDetailOut.model_validate(alert)
+    out.assignees = _assignees(alert, [d.member_code for d in out.deliveries if d.member_code])
     if covered(scope, alert):
         return out
     codes = {d.member_code for d in out.deliveries if d.member_code} | {e.actor for e in out.events}
-    ours = set(
-        session.scalars(select(Member.code).where(Member.code.in_(codes), member_in_scope(scope)))
-    )
+    ours = _in_scope(session, scope, codes)
     members = set(session.scalars(select(Member.code).where(Member.code.in_(codes))))
     events = [
         e.model_copy(update={"note": None}) if e.actor == SYSTEM else e
@@ -43,5 +70,6 @@ def alert_detail_out(session: Session, scope: Scope, alert: Alert) -> AlertDetai
             "grids": grids_under(session, scope, alert.id),
             "events": events,
             "deliveries": [d for d in out.deliveries if d.member_code in ours],
+            "assignees": [code for code in out.assignees if code in ours],
         }
     )

@@ -7,6 +7,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from gridhub import __version__
+from gridhub.api import errors
 from gridhub.api.headers import protect, tile_sources
 from gridhub.api.live_signal import LiveSignal
 from gridhub.api.routes import (
@@ -62,5 +63,7 @@ def create_app(hub: Hub, manage_services: bool = True) -> FastAPI:
         app.include_router(resource.router)
     dashboard.mount(app)
     docs.mount(app)
+    errors.document(app)
+    errors.refuse_unstorable(app)
     protect(app, tile_sources(hub.settings.dashboard.tile_url))
     return app

@@ -2,11 +2,17 @@
 
 from typing import Annotated, Any, Generic, Literal, TypeVar
 
-from fastapi import Depends, Query
+from fastapi import Depends, Path, Query
 from pydantic import BaseModel, ConfigDict
 
 MAX_LIMIT = 1000
 DEFAULT_LIMIT = 50
+MAX_ROW_ID = 2**63 - 1
+"""The largest integer both stores hold (a 64-bit signed column): ids and offsets past it are
+refused with 422 before a query is built."""
+
+RowId = Annotated[int, Path(ge=1, le=MAX_ROW_ID, description="The row's id.")]
+Offset = Annotated[int, Query(ge=0, le=MAX_ROW_ID, description="Items to skip.")]
 
 
 T = TypeVar("T")
@@ -26,7 +32,7 @@ class PageParams(BaseModel):
 
 async def page_params(  # async: no I/O, so no thread-pool hop (see api.deps)
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT, description="Items per page.")] = DEFAULT_LIMIT,
-    offset: Annotated[int, Query(ge=0, description="Items to skip.")] = 0,
+    offset: Offset = 0,
 ) -> PageParams:
     return PageParams(limit=limit, offset=offset)
 

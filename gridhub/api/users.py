@@ -163,6 +163,16 @@ def _end_sign_ins(user: User) -> None:
     user.token_version = User.token_version + 1
 
 
+def acting_as(session: Session, user: User) -> str:
+    """Who ``user``'s actions are recorded as: the roster member linked to the user (so an
+    acknowledgement names the same member as one from their device), else the user name."""
+    if user.member_id is not None:
+        code = session.scalar(select(Member.code).where(Member.id == user.member_id))
+        if code is not None:
+            return code
+    return user.username
+
+
 def access_claims(user: User) -> AccessClaims:
     """What a sign-in token issued to ``user`` now carries."""
     return AccessClaims(user_id=user.id, token_version=user.token_version)

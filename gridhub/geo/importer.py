@@ -80,12 +80,15 @@ def import_grids(
     """
     on_stage("validating features")
     specs, problems = parse_feature_collection(feature_collection)
-    on_stage(f"checking {len(specs):,} features against the stored tree")
+    features = feature_collection.get("features") if isinstance(feature_collection, dict) else None
+    on_stage(f"checking {len(features or ()):,} features against the stored tree")
     stored = _load_stored(session)
     parents = _parent_codes(stored)
-    invalid = {problem.code for problem in problems if problem.code is not None}
+    placed = {spec.code for spec in specs}
+    invalid = {p.code for p in problems if p.code is not None and p.code not in placed}
     levels = {row.code: (row.level, parents[row.code]) for row in stored.values()}
     problems.extend(check_hierarchy(specs, levels, prune, invalid))
+    problems.sort(key=lambda problem: -1 if problem.index is None else problem.index)
     if problems:
         raise GridImportError(problems)
     in_file = {spec.code: spec for spec in specs}

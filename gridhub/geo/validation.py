@@ -22,14 +22,15 @@ LEVEL_RANK = {level: rank for rank, level in enumerate(LEVELS)}
 
 @dataclass(frozen=True)
 class Problem:
-    """One reason a file is refused; ``index`` is the feature's position (0-based) if any."""
+    """One reason a file is refused; ``index`` is the feature's position (0-based) if any,
+    shown counting from 1 as people count (the first feature is "feature 1")."""
 
     index: int | None
     code: str | None
     reason: str
 
     def __str__(self) -> str:
-        where = "file" if self.index is None else f"feature {self.index}"
+        where = "file" if self.index is None else f"feature {self.index + 1}"
         if self.code is not None:
             where += f" (code {self.code})"
         return f"{where}: {self.reason}"
@@ -57,7 +58,11 @@ class FeatureSpec:
 
 
 def parse_feature_collection(data: object) -> tuple[list[FeatureSpec], list[Problem]]:
-    """The features of a FeatureCollection and every problem found in them individually."""
+    """The features of a FeatureCollection and every problem found in them individually.
+
+    A feature with problems whose code, level and parent are readable is returned too, so
+    that the hierarchy checks report its problems there as well; the caller writes nothing
+    while there are problems."""
     if not isinstance(data, dict) or data.get("type") != "FeatureCollection":
         return [], [Problem(None, None, "not a GeoJSON FeatureCollection")]
     features = data.get("features")
@@ -117,7 +122,17 @@ def _parse_feature(index: int, feature: object) -> tuple[FeatureSpec | None, lis
                 reason = "a grid needs Polygon or MultiPolygon geometry: " + reason
             problems.append(Problem(index, code, reason))
     if problems:
-        return None, problems
+        placed = (
+            isinstance(code, str)
+            and level in LEVEL_RANK
+            and not any(
+                problem.reason.startswith(("bad code", "bad parent")) for problem in problems
+            )
+        )
+        if not placed:
+            return None, problems
+        assert isinstance(code, str) and isinstance(level, str)  # checked just above
+        return FeatureSpec(index, code, str(name), level, parent, None), problems
     assert isinstance(code, str) and isinstance(name, str) and isinstance(level, str)  # checked
     extra = {key: value for key, value in properties.items() if key not in RESERVED_PROPERTIES}
     spec = FeatureSpec(index, code, name, level, parent, geometry, extra)
@@ -152,6 +167,15 @@ def parse_polygonal(raw: object) -> tuple[BaseGeometry | None, str | None]:
     if not geometry.is_valid:
         return None, f"invalid geometry: {explain_validity(geometry)}"
     return geometry, None
+
+
+def polygonal_area(area: Any) -> Any:
+    """``area`` if it is a valid WGS84 Polygon/MultiPolygon, for a pydantic validator (MQTT
+    area warnings, alerts created through the API): else ValueError with the reason."""
+    _, reason = parse_polygonal(area)
+    if reason is not None:
+        raise ValueError(reason)
+    return area
 
 
 def _check_polygon(polygon: object) -> str | None:
@@ -204,7 +228,9 @@ def check_hierarchy(
     for spec in specs:
         if spec.code in seen:
             problems.append(
-                Problem(spec.index, spec.code, f"duplicate code (also feature {seen[spec.code]})")
+                Problem(
+                    spec.index, spec.code, f"duplicate code (also feature {seen[spec.code] + 1})"
+                )
             )
         else:
             seen[spec.code] = spec.index

@@ -8,8 +8,8 @@ from pydantic import (
     Field,
     field_validator,
 )
-from shapely.geometry import shape
 
+from gridhub.geo.validation import polygonal_area
 from gridhub.mqtt.inbound import Inbound, MessageId, Timestamp
 from gridhub.mqtt.topics import Kind
 from gridhub.severity import Severity
@@ -69,20 +69,7 @@ class AreaWarningPayload(Inbound):
     @field_validator("area")
     @classmethod
     def _valid_polygon(cls, area: dict[str, Any]) -> dict[str, Any]:
-        if area.get("type") not in {"Polygon", "MultiPolygon"}:
-            raise ValueError("must be a GeoJSON Polygon or MultiPolygon")
-        try:
-            geometry = shape(area)
-        except Exception as exc:  # shapely raises several types for malformed coordinates
-            raise ValueError(f"is not a readable polygon: {exc}") from None
-        if geometry.is_empty or not geometry.is_valid:
-            from shapely.validation import explain_validity
-
-            raise ValueError(f"is not a valid polygon: {explain_validity(geometry)}")
-        minx, miny, maxx, maxy = geometry.bounds
-        if minx < -180 or maxx > 180 or miny < -90 or maxy > 90:
-            raise ValueError("coordinates out of range (WGS84 lon/lat expected)")
-        return area
+        return polygonal_area(area)
 
 
 class DjiOsdData(BaseModel):

@@ -144,10 +144,18 @@ class BatchRunner:
             except Exception as exc:
                 log.exception("message on %s failed; dead-lettered", received.topic)
                 with transaction(self.sessions) as session:
-                    reason = f"internal error: {type(exc).__name__}: {_first_line(exc)}"
-                    store_dead_letters(session, [DeadLetterRow.of(received, reason)])
+                    row = DeadLetterRow.of(received, unexpected_reason(exc))
+                    store_dead_letters(session, [row])
                 dead += 1
         return BatchOutcome(accepted, dead, duplicates, {}, 0)
+
+
+def unexpected_reason(exc: Exception) -> str:
+    """What a dead letter says when a message failed where no step expected it to: whether
+    the store refused what the message held, or the hub could not process it."""
+    if isinstance(exc, DBAPIError):
+        return f"the store refused what it holds: {_first_line(exc.orig or exc)}"
+    return f"the hub could not process it ({type(exc).__name__}: {_first_line(exc)})"
 
 
 def _is_outage(exc: DBAPIError) -> bool:

@@ -67,8 +67,24 @@ class Decode:
                     f"wrong schema: payload must be a JSON object, not {_json_type(item.data)}",
                 )
                 continue
+            # Only a \u0000 escape puts NUL into decoded JSON (a raw one is not JSON).
+            if b"\\u0000" in received.payload and _holds_nul(item.data):
+                ctx.reject(item, "text holds a NUL character (\\u0000), which is not stored")
+                continue
             kept.append(item)
         ctx.keep(kept)
+
+
+def _holds_nul(value: Any) -> bool:
+    """Whether a NUL character is in any string (or key) of decoded JSON: PostgreSQL text
+    cannot hold one, and no field of the contract needs one."""
+    if isinstance(value, str):
+        return "\0" in value
+    if isinstance(value, dict):
+        return any(_holds_nul(key) or _holds_nul(item) for key, item in value.items())
+    if isinstance(value, list):
+        return any(_holds_nul(item) for item in value)
+    return False
 
 
 def _json_type(value: Any) -> str:

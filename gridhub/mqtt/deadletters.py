@@ -12,6 +12,17 @@ from gridhub.mqtt.models import DeadLetter
 EXCERPT_BYTES = 500
 
 
+def readable(payload: bytes) -> str:
+    """``payload`` as text any store can hold: bytes that are not UTF-8 and NUL (which
+    PostgreSQL text refuses) are written as ``\\xNN`` escapes, so nothing is hidden."""
+    return storable(payload.decode("utf-8", errors="backslashreplace"))
+
+
+def storable(text: str) -> str:
+    """``text`` without NUL characters, each written as ``\\x00``."""
+    return text.replace("\0", "\\x00")
+
+
 @dataclass(frozen=True, slots=True)
 class DeadLetterRow:
     received_at: datetime
@@ -26,16 +37,15 @@ class DeadLetterRow:
     def of(
         cls, received: Received, reason: str, sender: str | None = None, msg_id: str | None = None
     ) -> "DeadLetterRow":
-        excerpt = received.payload[:EXCERPT_BYTES].decode("utf-8", errors="replace")
         return cls(
             received_at=datetime.fromtimestamp(received.received_at, UTC)
             if received.received_at
             else datetime.now(UTC),
-            topic=received.topic[:512],
-            sender=sender[:128] if sender else None,
-            msg_id=msg_id,
-            reason=reason[:1000],
-            payload_excerpt=excerpt,
+            topic=storable(received.topic)[:512],
+            sender=storable(sender)[:128] if sender else None,
+            msg_id=storable(msg_id)[:128] if msg_id else None,
+            reason=storable(reason)[:1000],
+            payload_excerpt=readable(received.payload[:EXCERPT_BYTES]),
             size=len(received.payload),
         )
 

@@ -7,6 +7,10 @@ from typing import Annotated, Any
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
 MAX_ID_LENGTH = 128
+EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
+"""No device of the hub's reports from before this: an earlier time (0, the epoch, of a
+phone whose clock was reset) is a wrong clock, not a message from the past. The latest time
+allowed is the hub's clock plus ``ingest.future_tolerance_s`` (the Validate step)."""
 
 
 @dataclass(slots=True)
@@ -22,23 +26,32 @@ class Received:
 
 
 def _timestamp(value: Any) -> Any:
-    """Epoch milliseconds or ISO 8601 with a zone → aware UTC datetime."""
+    """Epoch milliseconds or ISO 8601 with a zone → aware UTC datetime, not before 2000."""
     if isinstance(value, bool):
         raise ValueError("must be ISO 8601 or epoch milliseconds")
     if isinstance(value, int | float):
         try:
-            return datetime.fromtimestamp(value / 1000, UTC)
+            moment = datetime.fromtimestamp(value / 1000, UTC)
         except (OverflowError, OSError, ValueError):
             raise ValueError("epoch milliseconds out of range") from None
-    if isinstance(value, str):
+    elif isinstance(value, str):
         try:
             parsed = datetime.fromisoformat(value)
         except ValueError:
             raise ValueError("must be ISO 8601 or epoch milliseconds") from None
         if parsed.tzinfo is None:
             raise ValueError("ISO 8601 time must carry its zone (Z or +08:00)")
-        return parsed.astimezone(UTC)
-    return value
+        try:  # year 1 east of UTC, or 9999 west of it, has no UTC time
+            moment = parsed.astimezone(UTC)
+        except OverflowError:
+            if parsed.year < EARLIEST.year:
+                raise ValueError(f"{value} is before {EARLIEST.date().isoformat()}") from None
+            raise ValueError(f"{value} is after 9999-12-31 in UTC") from None
+    else:
+        return value
+    if moment < EARLIEST:
+        raise ValueError(f"{moment.isoformat()} is before {EARLIEST.date().isoformat()}")
+    return moment
 
 
 Timestamp = Annotated[datetime, BeforeValidator(_timestamp)]

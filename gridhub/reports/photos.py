@@ -71,4 +71,5 @@ def photo_link(secret: str, photo_id: int, expires: int) -> str:
 
 def link_valid(secret: str, photo_id: int, expires: int, signature: str, now: float) -> bool:
     expected = photo_signature(secret, photo_id, expires)
-    return expires >= now and hmac.compare_digest(expected, signature)
+    # As bytes: compare_digest refuses str with non-ASCII characters (any a client sends).
+    return expires >= now and hmac.compare_digest(expected.encode(), signature.encode())

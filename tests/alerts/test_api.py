@@ -93,6 +93,8 @@ def test_handling_records_who_and_refuses_illegal_steps_with_the_state(
 ) -> None:
     alert_id = _sensor_alert(sessions, town)
     w1, op, viewer = (_headers(client, name) for name in ("w1", "op", "viewer"))
+    listed = client.get("/api/v1/alerts", headers=op).json()["items"]
+    assert [a["assignees"] for a in listed if a["id"] == alert_id] == [["W1"]]  # dispatched
     acked = client.post(f"/api/v1/alerts/{alert_id}/ack", headers=w1, json={"note": "seen"})
     assert acked.status_code == 200 and acked.json()["status"] == "acknowledged"
     again = client.post(f"/api/v1/alerts/{alert_id}/ack", headers=w1)
@@ -105,19 +107,21 @@ def test_handling_records_who_and_refuses_illegal_steps_with_the_state(
     assigned = client.post(
         f"/api/v1/alerts/{alert_id}/assign", headers=op, json={"assignee": "W2", "note": "go"}
     )
-    assert assigned.json()["assignees"] == ["W2"]
+    assert assigned.json()["assignees"] == ["W2", "W1"]
     done = client.post(f"/api/v1/alerts/{alert_id}/resolve", headers=op, json={"note": "fixed"})
     assert done.json()["status"] == "resolved"
     detail = client.get(f"/api/v1/alerts/{alert_id}", headers=op).json()
     steps = [(e["kind"], e["actor"], e["channel"], e["note"]) for e in detail["events"]]
     assert steps[2:] == [
-        ("acknowledged", "w1", "api", "seen"),
+        ("acknowledged", "W1", "api", "seen"),
         ("assigned", "op", "api", "go"),
         ("resolved", "op", "api", "fixed"),
     ]
     members = {d["member_code"] for d in detail["deliveries"] if d["member_code"]}
     assert members == {"W1", "W2"}
-    assert detail["acked_by"] == "w1" and detail["ack_channel"] == "api"
+    # The user w1 is the roster's W1: acknowledgements name the member, as from a device.
+    assert detail["acked_by"] == "W1" and detail["ack_channel"] == "api"
+    assert detail["assignees"] == ["W2", "W1"]  # assigned, then whom it was dispatched to
 
 
 def test_operators_create_alerts_within_their_scope(

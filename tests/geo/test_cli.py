@@ -66,8 +66,8 @@ def test_bad_file_exits_nonzero_naming_each_feature(database_url, tmp_path):
     bad["features"][5]["geometry"] = polygon(square(118.01, 30.0, 0.01)[:-1])
     result = run(database_url, tmp_path, "grids", "import", write(tmp_path / "bad.json", bad))
     assert result.exit_code == 1
-    assert "feature 5 (code G2): exterior ring is not closed" in result.stderr
-    assert "feature 7 (code GX): unknown parent V404" in result.stderr
+    assert "feature 6 (code G2): exterior ring is not closed" in result.stderr
+    assert "feature 8 (code GX): unknown parent V404" in result.stderr
     assert "nothing imported (2 problem(s))" in result.stderr
     exported = run(database_url, tmp_path, "grids", "export")
     assert json.loads(exported.stdout)["features"] == []
@@ -118,3 +118,16 @@ def test_export_under_a_region(database_url, tmp_path):
     assert sorted(by_code(json.loads(result.stdout))) == ["G1", "G2", "V1"]
     unknown = run(database_url, tmp_path, "grids", "export", "--under", "V9")
     assert unknown.exit_code == 2 and "unknown region V9" in unknown.stderr
+
+
+def test_every_problem_of_a_feature_numbered_from_one_and_counted(database_url, tmp_path):
+    """A feature with an open ring under an unknown parent gets both named; features count
+    from 1, and the progress line counts every feature of the file, refused ones too."""
+    bad = with_feature(town(), feature("GX", "grid", "V404", polygon(square(118.1, 30.1, 0.01))))
+    bad["features"][7]["geometry"] = polygon(square(118.1, 30.1, 0.01)[:-1])
+    result = run(database_url, tmp_path, "grids", "import", write(tmp_path / "bad.json", bad))
+    assert result.exit_code == 1
+    assert "feature 8 (code GX): exterior ring is not closed" in result.stderr
+    assert "feature 8 (code GX): unknown parent V404" in result.stderr
+    assert "nothing imported (2 problem(s))" in result.stderr
+    assert f"checking {len(bad['features'])} features" in result.stderr

@@ -141,7 +141,7 @@ BAD_CASES = {
     "bad level": (feature("GX", "hamlet", "V1"), "bad level 'hamlet'"),
     "duplicate code": (
         feature("G2", "grid", "V1", polygon(square(118.02, 30.02, 0.005))),
-        "duplicate code (also feature 5)",
+        "duplicate code (also feature 6)",
     ),
     "grid under a grid": (
         feature("GX", "grid", "G1", polygon(square(118.02, 30.02, 0.005))),
@@ -173,9 +173,9 @@ def test_every_problem_is_reported_at_once(sessions):
         load(sessions, collection)
     lines = str(error.value).splitlines()
     assert lines == [
-        "feature 1 (code T1): missing 'name' (a non-empty string)",
-        "feature 4: missing 'code' (a non-empty string)",
-        "feature 5 (code G2): unknown parent NOPE",
+        "feature 2 (code T1): missing 'name' (a non-empty string)",
+        "feature 5: missing 'code' (a non-empty string)",
+        "feature 6 (code G2): unknown parent NOPE",
     ]
     assert export(sessions)["features"] == []
 

@@ -177,7 +177,7 @@ BAD_INPUTS = [
         "gridhub/v1/warnings/area",
         b'{"id": "w1", "ts": 1782892800000, "kind": "flood", "level": "red", "area": '
         b'{"type": "Polygon", "coordinates": [[[0,0],[1,1],[1,0],[0,1],[0,0]]]}}',
-        "not a valid polygon",
+        "invalid geometry: Self-intersection",
     ),
 ]
 

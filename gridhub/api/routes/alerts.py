@@ -12,10 +12,12 @@ from gridhub.alerts.actions import UnknownAlert, act
 from gridhub.alerts.lifecycle import IllegalTransition
 from gridhub.alerts.raising import AlertSpec, raise_alert
 from gridhub.api.alert_schemas import ActionIn, AlertCreate, AlertDetailOut, AlertOut
-from gridhub.api.alert_views import alert_detail_out, alert_out
+from gridhub.api.alert_views import alert_detail_out, alert_out, alert_outs
 from gridhub.api.deps import API_PREFIX, CurrentScope, CurrentUser, HubDep, SessionDep
+from gridhub.api.errors import error_responses
 from gridhub.api.models import User
-from gridhub.api.schemas import Page, Paging
+from gridhub.api.schemas import Page, Paging, RowId
+from gridhub.api.users import acting_as
 from gridhub.db import utcnow
 from gridhub.scope import OutOfScope
 
@@ -51,11 +53,11 @@ def list_alerts(
     except ValueError as exc:
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, str(exc)) from None
     items, total = queries.list_alerts(session, scope, wanted, paging.limit, paging.offset)
-    return Page[AlertOut](items=[alert_out(session, scope, a) for a in items], total=total)
+    return Page[AlertOut](items=alert_outs(session, scope, list(items)), total=total)
 
 
 @router.get("/{alert_id}")
-def get_alert(alert_id: int, scope: CurrentScope, session: SessionDep) -> AlertDetailOut:
+def get_alert(alert_id: RowId, scope: CurrentScope, session: SessionDep) -> AlertDetailOut:
     """One alert with every event (who, when, from, to, why) and every delivery attempt."""
     alert = queries.alert_detail(session, alert_id)
     if alert is None or not queries.can_see(session, scope, alert_id):
@@ -95,9 +97,9 @@ def create_alert(
     return AlertDetailOut.model_validate(queries.alert_detail(session, alert.id))
 
 
-@router.post("/{alert_id}/{action}")
+@router.post("/{alert_id}/{action}", responses=error_responses(409))
 def handle_alert(
-    alert_id: int,
+    alert_id: RowId,
     action: Action,
     user: CurrentUser,
     scope: CurrentScope,
@@ -115,7 +117,7 @@ def handle_alert(
             session,
             alert_id,
             action,
-            user.username,
+            acting_as(session, user),
             utcnow(),
             note=body.note,
             channel="api",
@@ -138,7 +140,7 @@ def handle_alert(
         session.rollback()
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, str(exc)) from None
     session.commit()
-    return AlertOut.model_validate(alert)
+    return alert_out(session, scope, alert)
 
 
 def _require(user: User, roles: frozenset[str], what: str) -> None:

@@ -6,6 +6,7 @@ from fastapi import APIRouter, Depends, HTTPException, Query, Response, status
 from fastapi.responses import StreamingResponse
 
 from gridhub.api.deps import API_PREFIX, CurrentScope, HubDep, SessionDep, require_roles
+from gridhub.api.errors import error_responses
 from gridhub.cameras import views
 from gridhub.cameras.live import MEDIA_TYPE, TooManyViewers
 from gridhub.cameras.onvif_cameras import PtzCommand, ptz
@@ -19,7 +20,7 @@ from gridhub.cameras.service import CamerasService
 from gridhub.cameras.snapshots import SnapshotError
 from gridhub.db import utcnow
 
-router = APIRouter(prefix=API_PREFIX, tags=["cameras"])
+router = APIRouter(prefix=API_PREFIX, tags=["cameras"], responses=error_responses(503))
 Controller = Depends(require_roles("operator", "dispatcher"))
 
 
@@ -80,7 +81,10 @@ def grid_feeds(code: str, scope: CurrentScope, session: SessionDep) -> dict[str,
 
 
 @router.post(
-    "/cameras/{code}/ptz", status_code=status.HTTP_204_NO_CONTENT, dependencies=[Controller]
+    "/cameras/{code}/ptz",
+    status_code=status.HTTP_204_NO_CONTENT,
+    dependencies=[Controller],
+    responses=error_responses(409, 502),
 )
 async def move_camera(
     code: str, command: PtzCommand, scope: CurrentScope, session: SessionDep, cameras: Cameras
@@ -96,7 +100,9 @@ async def move_camera(
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
-@router.get("/cameras/{code}/snapshot", response_class=Response)
+@router.get(
+    "/cameras/{code}/snapshot", response_class=Response, responses=error_responses(409, 502)
+)
 async def snapshot(
     code: str, scope: CurrentScope, session: SessionDep, cameras: Cameras
 ) -> Response:
@@ -112,7 +118,11 @@ async def snapshot(
     return Response(picture, media_type="image/jpeg", headers=headers)
 
 
-@router.get("/cameras/{code}/live", response_class=StreamingResponse)
+@router.get(
+    "/cameras/{code}/live",
+    response_class=StreamingResponse,
+    responses=error_responses(409, 429, 502),
+)
 async def live(
     code: str,
     scope: CurrentScope,

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from gridhub.alerts.live import Live, LiveReader, latest_id
 from gridhub.api.deps import API_PREFIX, CurrentScope, HubDep, SessionDep
 from gridhub.api.live_signal import LiveSignal
+from gridhub.api.schemas import MAX_ROW_ID
 from gridhub.db import utcnow
 
 router = APIRouter(prefix=f"{API_PREFIX}/events", tags=["events"])
@@ -35,7 +36,10 @@ def live_events(
     hub: HubDep,
     last_event_id: Annotated[str | None, Header(alias="Last-Event-ID")] = None,
     after: Annotated[
-        int | None, Query(ge=0, description="Resume after this id (for clients without headers).")
+        int | None,
+        Query(
+            ge=0, le=MAX_ROW_ID, description="Resume after this id (for clients without headers)."
+        ),
     ] = None,
 ) -> StreamingResponse:
     """``text/event-stream``: ``id``, ``event`` and ``data`` (JSON) per event; events are
@@ -44,6 +48,8 @@ def live_events(
     if last_event_id is not None:
         try:
             after = int(last_event_id)
+            if not 0 <= after <= MAX_ROW_ID:
+                raise ValueError(after)
         except ValueError:
             raise HTTPException(
                 status.HTTP_422_UNPROCESSABLE_CONTENT, "Last-Event-ID must be an event id"

@@ -13,6 +13,7 @@ from fastapi import APIRouter, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
 
 from gridhub.api.deps import HubDep
+from gridhub.api.errors import error_responses
 from gridhub.api.open311_format import BadFormat, check_format, error, respond
 from gridhub.db import utcnow
 from gridhub.hub import Hub
@@ -71,7 +72,7 @@ def service_definition(code: str, fmt: str, hub: HubDep, locale: Locale = None) 
     return _answer(fmt, run)
 
 
-@router.post("/requests.{fmt}", status_code=201)
+@router.post("/requests.{fmt}", status_code=201, responses=error_responses(400, 403, 413, 415, 429))
 async def post_request(fmt: str, request: Request, hub: HubDep) -> Response:
     """File a report: ``service_code``, ``lat``, ``long``, ``description``, optional
     ``address_string``, ``email``, ``phone``, ``first_name``, ``last_name``, ``media_url``,
@@ -88,7 +89,7 @@ async def post_request(fmt: str, request: Request, hub: HubDep) -> Response:
     return await run_in_threadpool(_file, hub, fmt, fields, photos, address)
 
 
-@router.get("/requests.{fmt}")
+@router.get("/requests.{fmt}", responses=error_responses(400))
 def get_requests(
     fmt: str,
     hub: HubDep,

@@ -14,7 +14,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from gridhub.api.deps import HubDep, SessionDep
+from gridhub.api.errors import error_responses
 from gridhub.api.routes.dashboard import STATIC_DIR
+from gridhub.api.schemas import Offset, RowId
 from gridhub.db import utcnow
 from gridhub.geo.models import Region
 from gridhub.geo.repository import to_geometry
@@ -97,7 +99,7 @@ def board(
     service_code: str | None = None,
     state: str | None = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Offset = 0,
     locale: Locale = None,
 ) -> dict[str, Any]:
     """The public board, newest first: type, village, dates, state, the public reply."""
@@ -122,7 +124,7 @@ def lookup(body: TokenIn, hub: HubDep, session: SessionDep) -> dict[str, Any]:
     return holder_view(hub.reports, session, _held(session, body.token), _lang(hub, body))
 
 
-@router.post("/report/api/rate")
+@router.post("/report/api/rate", responses=error_responses(409))
 def rate_report(body: RatingIn, hub: HubDep, session: SessionDep) -> dict[str, Any]:
     """满意 / 基本满意 / 不满意 with a comment, once, by the holder, when it is done."""
     report = _held(session, body.token)
@@ -134,9 +136,9 @@ def rate_report(body: RatingIn, hub: HubDep, session: SessionDep) -> dict[str, A
     return holder_view(hub.reports, session, report, _lang(hub, body))
 
 
-@router.get("/report/photos/{photo_id}")
+@router.get("/report/photos/{photo_id}", responses=error_responses(403))
 def photo(
-    photo_id: int, expires: int, signature: str, hub: HubDep, session: SessionDep
+    photo_id: RowId, expires: int, signature: str, hub: HubDep, session: SessionDep
 ) -> Response:
     """A report's photo (re-encoded, no metadata), through a link signed for a while."""
     if not link_valid(hub.reports.secret, photo_id, expires, signature, time.time()):

@@ -11,6 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from gridhub.api.deps import API_PREFIX, CurrentScope, CurrentUser, HubDep, SessionDep
+from gridhub.api.errors import error_responses
 from gridhub.api.models import User
 from gridhub.api.report_schemas import (
     ContactOut,
@@ -20,7 +21,7 @@ from gridhub.api.report_schemas import (
     UnitOut,
     UpdateOut,
 )
-from gridhub.api.schemas import Page, Paging
+from gridhub.api.schemas import Page, Paging, RowId
 from gridhub.db import utcnow
 from gridhub.geo.models import Member
 from gridhub.geo.roster import member_in_scope
@@ -96,7 +97,11 @@ def figures(
     return _figures(scope, session, hub, since, until, locale)
 
 
-@router.get("/figures.csv")
+@router.get(
+    "/figures.csv",
+    response_class=Response,
+    responses={200: {"content": {"text/csv": {}}, "description": "The figures as CSV."}},
+)
 def figures_csv(
     scope: CurrentScope,
     session: SessionDep,
@@ -114,7 +119,7 @@ def figures_csv(
 
 @router.get("/{report_id}")
 def get_report(
-    report_id: int,
+    report_id: RowId,
     user: CurrentUser,
     scope: CurrentScope,
     session: SessionDep,
@@ -128,9 +133,9 @@ def get_report(
     return _detail(hub, session, user, report, locale or hub.settings.language)
 
 
-@router.post("/{report_id}/{action}")
+@router.post("/{report_id}/{action}", responses=error_responses(409))
 def act_on_report(
-    report_id: int,
+    report_id: RowId,
     action: Action,
     user: CurrentUser,
     scope: CurrentScope,
@@ -230,7 +235,7 @@ def _month_start(month: str, zone: ZoneInfo, after: bool = False) -> datetime:
     year, number = int(month[:4]), int(month[5:])
     if after:
         year, number = (year + 1, 1) if number == 12 else (year, number + 1)
-    if not 1 <= number <= 12:
+    if not 1 <= number <= 12 or not 2000 <= year <= 9998:  # 9998: its "after" is 9999
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, f"no month {month}")
     return datetime(year, number, 1, tzinfo=zone)
 
