@@ -22,9 +22,10 @@ def index() -> FileResponse:
 
 @router.get(f"{API_PREFIX}/map")
 def get_map(_user: CurrentUser, settings: SettingsDep) -> dict[str, Any]:
-    """The map's base tile layer (null: plain background) and overlays (rivers, roads)."""
+    """The map's base tile layer (null: plain background), overlays (rivers, roads), and the
+    time zone in which the page shows times."""
     try:
-        return map_config(settings.dashboard)
+        return {**map_config(settings.dashboard), "timezone": settings.timezone}
     except OverlayError as exc:
         raise HTTPException(status.HTTP_500_INTERNAL_SERVER_ERROR, str(exc)) from None
 

@@ -6,11 +6,11 @@ const PALETTE = ["#4e79a7", "#f28e2b", "#59a14f", "#e15759", "#76b7b2",
                  "#edc948", "#b07aa1", "#ff9da7", "#9c755f", "#8cd17d"];
 
 export async function loadGrids(map, onSelect) {
-  const [grids, villages] = await Promise.all([
+  const [grids, regions] = await Promise.all([
     get("/api/v1/grids"),
     get("/api/v1/regions?level=village&limit=1000"),
   ]);
-  const names = new Map(villages.items.map((v) => [v.code, v.name]));
+  const names = new Map(regions.items.map((v) => [v.code, v.name]));
   const parents = [...new Set(grids.features.map((f) => f.properties.parent))].sort();
   const colour = (parent) => PALETTE[parents.indexOf(parent) % PALETTE.length];
   const base = (feature) => ({
@@ -34,7 +34,8 @@ export async function loadGrids(map, onSelect) {
     },
   }).addTo(map);
   villageLabels(grids, names).addTo(map);
-  return layer;
+  const villages = new Map(parents.map((code) => [code, names.get(code) ?? code]));
+  return { layer, villages };
 }
 
 function villageLabels(grids, names) {
