@@ -20,7 +20,7 @@ from gridhub.geo.models import Region
 from tests.api import chromium
 from tests.api.chromium import WAIT_S, csp_violations
 from tests.api.test_dashboard import HOSTILE, sign_in
-from tests.support.factories import TEST_PASSWORD, make_user
+from tests.support.factories import TEST_PASSWORD, auth_header, make_user
 from tests.support.rtsp import RtspServer
 from tests.support.services import free_port, unavailable
 
@@ -268,3 +268,34 @@ class TestCameraPictures:
         assert len(thumbs) == 3 and "CAM001" in thumbs[0].find_element(
             By.TAG_NAME, "img"
         ).get_attribute("data-camera")
+
+
+def test_the_alert_says_what_each_caller_may_do_and_meta_says_who(
+    client, town, sessions, settings
+) -> None:
+    with transaction(sessions) as session:
+        users = {
+            role: auth_header(settings, make_user(session, f"u-{role}", role=role))
+            for role in ("operator", "grid_worker", "viewer")
+        }
+        users["elsewhere"] = auth_header(
+            settings, make_user(session, "u-v2", role="operator", scope="V2")
+        )
+        spec = AlertSpec("sensor", "S1", "smoke", "orange", "smoke", grids=("G11",))
+        alert_id = raise_alert(session, spec, utcnow()).id
+    may = {
+        who: client.get(f"/api/v1/alerts/{alert_id}", headers=headers).json().get("actions")
+        for who, headers in users.items()
+    }
+    assert may["operator"] == ["ack", "progress", "resolve", "assign", "cancel"]
+    assert may["grid_worker"] == ["ack", "progress", "resolve"]
+    assert may["viewer"] == []
+    assert may["elsewhere"] is None  # not in their scope: 404
+    # What a grid worker is not offered, the hub refuses, and the meta says why.
+    refused = client.post(f"/api/v1/alerts/{alert_id}/cancel", headers=users["grid_worker"])
+    assert refused.status_code == 403
+    meta = client.get("/api/v1/meta", headers=users["viewer"]).json()
+    roles = {a["name"]: a["roles"] for a in meta["alert_actions"]}
+    assert "grid_worker" not in roles["cancel"] and "grid_worker" in roles["ack"]
+    assert roles["dispatch"] == []
+    assert meta["translated_args"]["level"] == "severity"
