@@ -36,6 +36,7 @@ from gridhub.events import (
     SensorWarning,
     SosRaised,
 )
+from gridhub.geo.models import Region
 
 log = logging.getLogger(__name__)
 
@@ -62,6 +63,9 @@ class AlertsSink:
             items = [_checkin_item(e, paths) for e in checkins]
             where = common_path({item["path"] for item in items if item["path"] != "/"})
             publish_live(session, CHECKINS, where, {"items": items}, now)
+        cameras = [e for e in events if isinstance(e, CameraStatusChanged)]
+        if cameras:
+            self._camera_round(session, cameras)
         for event in events:
             if isinstance(event, SensorWarning):
                 raise_alert(session, rules.sensor_warning(event), now, self.ctx)
@@ -81,8 +85,6 @@ class AlertsSink:
                     else "back to normal",
                     ctx=self.ctx,
                 )
-            elif isinstance(event, CameraStatusChanged):
-                self._camera_status(session, event)
             elif isinstance(event, DetectionSeen):
                 raise_alert(session, rules.detection(event), event.ts, self.ctx)
             elif isinstance(event, ReportDispatched):
@@ -99,8 +101,22 @@ class AlertsSink:
             act(session, alert_id, "cancel", event.actor, event.ts, note=event.reason,
                 channel=lifecycle.SYSTEM, ctx=self.ctx)  # fmt: skip
 
+    def _camera_round(self, session: Session, events: list[CameraStatusChanged]) -> None:
+        """On the live map at once; a recovery clears what it left; outages alert, several
+        of one village together as one alert (``rules.camera_outages``)."""
+        for event in events:
+            self._camera_status(session, event)
+        villages = {v for v in map(rules.village_of, events) if v}
+        names = dict(
+            session.execute(select(Region.path, Region.name).where(Region.path.in_(villages)))
+            .tuples()
+            .all()
+        )
+        for spec in rules.camera_outages(events, names):
+            raise_alert(session, spec, max(e.ts for e in events), self.ctx)
+
     def _camera_status(self, session: Session, event: CameraStatusChanged) -> None:
-        """On the live map at once; an outage alerts, a recovery clears what it left."""
+        """On the live map at once; a recovery clears what it left."""
         publish_live(
             session,
             CAMERA_STATUS,
@@ -118,9 +134,6 @@ class AlertsSink:
         for kind in rules.camera_recovered(event):
             note = f"now {event.after}"
             clear_alerts(session, "camera", event.camera, kind, event.ts, note=note, ctx=self.ctx)
-        spec = rules.camera_status(event)
-        if spec is not None:
-            raise_alert(session, spec, event.ts, self.ctx)
 
     def _watch(self, session: Session, checkins: list[CheckinStored], now: datetime) -> None:
         """Patrol watch rows, written at most every WATCH_EVERY_S per grid and worker: at

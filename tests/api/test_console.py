@@ -51,16 +51,27 @@ def raise_in(sessions, grid: str, title: str, severity: str = "red", **place: fl
 
 
 def click_alert(driver: webdriver.Chrome, alert_id: int) -> None:
-    row = f'#alert-list li[data-alert="{alert_id}"]'
-    wait(driver, lambda d: d.find_elements(By.CSS_SELECTOR, row))
-    driver.find_element(By.CSS_SELECTOR, row).click()
+    # Found and clicked in one step: the list is redrawn whenever a live event arrives.
+    click = "const li = document.querySelector(arguments[0]); if (li) li.click(); return !!li"
+    wait(driver, lambda d: d.execute_script(click, f'#alert-list li[data-alert="{alert_id}"]'))
     wait(
         driver, lambda d: d.find_elements(By.CSS_SELECTOR, f'#alert-title[data-alert="{alert_id}"]')
     )
 
 
 def shown_status(driver: webdriver.Chrome) -> str | None:
-    return driver.find_element(By.ID, "alert-status").get_attribute("data-status")
+    """The state the detail panel shows, read in one step (the panel is redrawn after acts)."""
+    return driver.execute_script(
+        "return document.getElementById('alert-status')?.dataset.status ?? null"
+    )
+
+
+def listed_status(driver: webdriver.Chrome, alert_id: int) -> str | None:
+    return driver.execute_script(
+        "return document.querySelector(`#alert-list li[data-alert='${arguments[0]}']`)"
+        "?.dataset.status ?? null",
+        alert_id,
+    )
 
 
 @pytest.fixture
@@ -92,8 +103,7 @@ def test_acting_on_an_alert_from_the_map_changes_it_for_everyone(
         assert f"{HOSTILE} 已派人" in list(notes)
     # The other operator's list follows, and the note reads as text in the timeline.
     other = f'#alert-list li[data-alert="{alert_id}"]'
-    wait(second_browser, lambda d: d.find_element(By.CSS_SELECTOR, other).get_attribute(
-        "data-status") == "acknowledged")  # fmt: skip
+    wait(second_browser, lambda d: listed_status(d, alert_id) == "acknowledged")
     assert "已确认" in second_browser.find_element(By.CSS_SELECTOR, other).text
     notes = [n.text for n in browser.find_elements(By.CSS_SELECTOR, "#alert-events .note")]
     assert f"{HOSTILE} 已派人" in notes
