@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from gridhub.alerts import lifecycle
 from gridhub.alerts.actions import act
 from gridhub.alerts.context import AlertContext
-from gridhub.alerts.live import CAMERA_STATUS, CHECKINS, publish_live
+from gridhub.alerts.live import CAMERA_STATUS, CHECKINS, DRONES, publish_live
 from gridhub.alerts.messages import CITIZEN
 from gridhub.alerts.models import Alert
 from gridhub.alerts.raising import clear_alerts, raise_alert
@@ -30,6 +30,7 @@ from gridhub.events import (
     CheckinStored,
     DetectionSeen,
     DomainEvent,
+    DroneMoved,
     ReportDispatched,
     ReportWithdrawn,
     SensorCleared,
@@ -63,6 +64,12 @@ class AlertsSink:
             items = [_checkin_item(e, paths) for e in checkins]
             where = common_path({item["path"] for item in items if item["path"] != "/"})
             publish_live(session, CHECKINS, where, {"items": items}, now)
+        drones = {e.drone: e for e in events if isinstance(e, DroneMoved)}  # the last of each
+        if drones:
+            paths = self._grid_paths(session, {e.grid for e in drones.values() if e.grid})
+            items = [_drone_item(e, paths) for e in drones.values()]
+            where = common_path({item["path"] for item in items if item["path"] != "/"})
+            publish_live(session, DRONES, where, {"items": items}, now)
         cameras = [e for e in events if isinstance(e, CameraStatusChanged)]
         if cameras:
             self._camera_round(session, cameras)
@@ -165,5 +172,18 @@ def _checkin_item(event: CheckinStored, paths: dict[str, str]) -> dict[str, Any]
         "grid": event.grid,
         "path": paths.get(event.grid or "", "/"),
         "in_assigned_grid": event.in_assigned_grid,
+        "ts": event.ts.isoformat(),
+    }
+
+
+def _drone_item(event: DroneMoved, paths: dict[str, str]) -> dict[str, Any]:
+    return {
+        "code": event.drone,
+        "lon": event.lon,
+        "lat": event.lat,
+        "grid": event.grid,
+        "path": paths.get(event.grid or "", "/"),
+        "alt_m": event.alt_m,
+        "battery_pct": event.battery_pct,
         "ts": event.ts.isoformat(),
     }

@@ -12,10 +12,13 @@ from selenium.webdriver.support.ui import WebDriverWait
 from sqlalchemy import func, select
 
 from gridhub.alerts.actions import act
+from gridhub.alerts.context import AlertContext
 from gridhub.alerts.models import Alert, AlertEvent
 from gridhub.alerts.raising import AlertSpec, raise_alert
+from gridhub.alerts.sink import AlertsSink
 from gridhub.cameras.models import Camera
 from gridhub.db import transaction, utcnow
+from gridhub.events import DroneMoved
 from gridhub.geo.models import Region
 from tests.api import chromium
 from tests.api.chromium import WAIT_S, csp_violations
@@ -309,3 +312,16 @@ def test_the_alert_says_what_each_caller_may_do_and_meta_says_who(
     assert "grid_worker" not in roles["cancel"] and "grid_worker" in roles["ack"]
     assert roles["dispatch"] == []
     assert meta["translated_args"]["level"] == "severity"
+
+
+def test_a_drone_moves_with_its_telemetry(demo_hub, browser, sessions) -> None:
+    base, password = demo_hub
+    open_console(browser, base, "admin", password)
+    where = "return window.gridhub.layers.cameras.cameras.get('UAV01').marker.getLatLng()"
+    before = browser.execute_script(where)
+    with transaction(sessions) as session:
+        AlertsSink(AlertContext())(
+            session, [DroneMoved("UAV01", lon=115.9100, lat=29.1030, grid="G0101", ts=utcnow())]
+        )
+    wait(browser, lambda d: abs(d.execute_script(where)["lat"] - 29.1030) < 1e-9)
+    assert before["lat"] != 29.1030

@@ -18,6 +18,15 @@ export async function loadCameras(ctx) {
     put(ctx, layer, p, latlng);
   }
   ctx.on((type, data) => {
+    if (type === "drones") {
+      for (const item of data.items) {
+        const drone = cameras.get(item.code);
+        if (!drone) continue;
+        drone.latlng = [item.lat, item.lon];
+        drone.marker.setLatLng(drone.latlng);
+      }
+      return;
+    }
     if (type !== "camera.status") return;
     const known = cameras.get(data.code);
     if (known) put(ctx, layer, { ...known.props, status: data.status, status_reason: data.reason }, null);
