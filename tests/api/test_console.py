@@ -20,6 +20,7 @@ from gridhub.cameras.models import Camera
 from gridhub.db import transaction, utcnow
 from gridhub.events import DroneMoved
 from gridhub.geo.models import Region
+from gridhub.ingest.models import Checkin
 from tests.api import chromium
 from tests.api.chromium import WAIT_S, csp_violations
 from tests.api.test_dashboard import HOSTILE, sign_in
@@ -325,3 +326,34 @@ def test_a_drone_moves_with_its_telemetry(demo_hub, browser, sessions) -> None:
         )
     wait(browser, lambda d: abs(d.execute_script(where)["lat"] - 29.1030) < 1e-9)
     assert before["lat"] != 29.1030
+
+
+def test_the_grids_not_patrolled_today_and_the_camera_shares(demo_hub, browser, sessions) -> None:
+    base, password = demo_hub
+    now = utcnow()
+    with transaction(sessions) as session:
+        session.add(Checkin(
+            worker_code="GW0101A", msg_id="today-1", kind="checkpoint", ts=now, received_at=now,
+            lon=G0101["lon"], lat=G0101["lat"], crs="wgs84", grid_code="G0101",
+            in_assigned_grid=True,
+        ))  # fmt: skip
+        grids = session.scalar(select(func.count(Region.id)).where(Region.level == "grid"))
+    open_console(browser, base, "admin", password)
+    choose = "const s = document.getElementById('theme'); s.value = arguments[0];"
+    choose += " s.dispatchEvent(new Event('change'));"
+    browser.execute_script(choose, "unpatrolled")
+    wait(browser, lambda d: d.find_elements(By.CSS_SELECTOR, "#unpatrolled li"))
+    missing = [li.get_attribute("data-grid") for li in browser.find_elements(
+        By.CSS_SELECTOR, "#unpatrolled li")]  # fmt: skip
+    assert "G0101" not in missing and len(missing) == grids - 1
+    fill = (
+        "return window.gridhub.grids.getLayers()"
+        ".find(l => l.feature.id === arguments[0]).options.fillColor"
+    )
+    assert browser.execute_script(fill, "G0101") != browser.execute_script(fill, "G0102")
+
+    browser.execute_script(choose, "health_now")
+    wait(browser, lambda d: d.find_elements(By.CSS_SELECTOR, "#health-table tbody tr"))
+    rows = browser.find_elements(By.CSS_SELECTOR, "#health-table tbody tr")
+    assert "柳湾社区" in [r.find_element(By.TAG_NAME, "td").text for r in rows]
+    assert not csp_violations(browser)

@@ -86,7 +86,7 @@ export async function loadAlerts(ctx, root, villages) {
       return;
     }
     const colour = ctx.colour(alert.severity);
-    const marker = alert.lat == null ? L.layerGroup() : L.circleMarker([alert.lat, alert.lon], {
+    const marker = alert.lat == null ? L.layerGroup() : L.circleMarker([alert.lat, alert.lon], { renderer: ctx.renderer,
       className: `alert-marker severity-${alert.severity}`, radius: 10, weight: 3,
       color: colour, fillColor: colour, fillOpacity: 0.35,
     }).bindTooltip(text(ctx.title(alert), " · ", ctx.word("status", alert.status)));

@@ -38,7 +38,7 @@ function put(ctx, layer, props, latlng) {
   let entry = cameras.get(props.code);
   if (!entry) {
     if (!latlng) return;
-    const marker = L.circleMarker(latlng, {
+    const marker = L.circleMarker(latlng, { renderer: ctx.renderer,
       className: "camera-marker", radius: 5, weight: 1, color: "#1a202c", fillOpacity: 0.9,
     }).addTo(layer);
     marker.on("click", () => showCamera(ctx, props.code));

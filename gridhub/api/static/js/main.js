@@ -10,6 +10,7 @@ import { loadCameras } from "./cameras.js";
 import { loadSensors } from "./sensors.js";
 import { loadWorkers } from "./workers.js";
 import { showGrid } from "./panel.js";
+import { addThemes } from "./themes.js";
 import { follow } from "./stream.js";
 
 const dialog = document.getElementById("sign-in");
@@ -38,9 +39,11 @@ async function start() {
   ctx.clear();
   const layers = {};
   const grids = await loadGrids(map, (code, village) => showGrid(ctx, layers, code, village));
+  ctx.renderer = grids.renderer;  // markers share the grids' renderer (SVG, or one canvas)
   if (grids.layer.getLayers().length) map.fitBounds(grids.layer.getBounds(), { padding: [12, 12] });
   else map.setView([29.1, 115.92], 12);
   L.control.scale({ imperial: false }).addTo(map);
+  addThemes(ctx, grids);
   const [alerts, cameras, sensors, workers] = await Promise.all([
     loadAlerts(ctx, document.getElementById("alerts"), grids.villages),
     loadCameras(ctx), loadSensors(ctx), loadWorkers(ctx),

@@ -18,7 +18,7 @@ export async function loadSensors(ctx) {
     let entry = sensors.get(sensor.code);
     if (!entry) {
       if (sensor.lat == null) return;
-      const marker = L.circleMarker([sensor.lat, sensor.lon], {
+      const marker = L.circleMarker([sensor.lat, sensor.lon], { renderer: ctx.renderer,
         className: "sensor-marker", radius: 6, weight: 2, color: "#ffffff", fillOpacity: 1,
       }).addTo(layer);
       marker.on("click", () => showSensor(ctx, sensors.get(sensor.code).sensor));

@@ -15,7 +15,7 @@ export async function loadWorkers(ctx) {
     if (item.lat == null) return;
     let marker = workers.get(item.worker);
     if (!marker) {
-      marker = L.circleMarker([item.lat, item.lon], {
+      marker = L.circleMarker([item.lat, item.lon], { renderer: ctx.renderer,
         className: "worker-marker", radius: 4, weight: 2, color: "#ffffff", fillColor: "#2c5282",
         fillOpacity: 1,
       }).addTo(layer);
