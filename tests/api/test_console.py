@@ -357,3 +357,33 @@ def test_the_grids_not_patrolled_today_and_the_camera_shares(demo_hub, browser, 
     rows = browser.find_elements(By.CSS_SELECTOR, "#health-table tbody tr")
     assert "柳湾社区" in [r.find_element(By.TAG_NAME, "td").text for r in rows]
     assert not csp_violations(browser)
+
+
+def test_an_area_warning_rings_a_banner_and_is_drawn_named_by_its_grids(
+    demo_hub, browser, sessions
+) -> None:
+    base, password = demo_hub
+    open_console(browser, base, "admin", password)
+    lon, lat = G0101["lon"], G0101["lat"]
+    ring = [[lon - 0.004, lat - 0.004], [lon + 0.004, lat - 0.004], [lon + 0.004, lat + 0.004],
+            [lon - 0.004, lat + 0.004], [lon - 0.004, lat - 0.004]]  # fmt: skip
+    spec = AlertSpec("area_warning", "CAP-1", "flood", "red", "柳湾河洪水红色预警",
+                     area={"type": "Polygon", "coordinates": [ring]})  # fmt: skip
+    with transaction(sessions) as session:
+        alert = raise_alert(session, spec, utcnow())
+        alert_id, grids = alert.id, list(alert.grids)
+        names = dict(session.execute(select(Region.code, Region.name).where(
+            Region.code.in_(grids))).tuples().all())  # fmt: skip
+    assert len(grids) >= 2
+    banner = wait(browser, lambda d: d.find_element(By.ID, "banner").is_displayed()
+                  and d.find_element(By.ID, "banner"))  # fmt: skip
+    assert "柳湾河洪水红色预警" in banner.text and "红色" in banner.text
+    assert banner.get_attribute("data-alert") == str(alert_id)
+    banner.click()
+    wait(
+        browser,
+        lambda d: d.find_elements(By.CSS_SELECTOR, f'#alert-title[data-alert="{alert_id}"]'),
+    )
+    place = browser.find_element(By.ID, "alert-place").text
+    assert all(names[code] in place for code in grids) and "G0101" not in place
+    assert browser.find_elements(By.CSS_SELECTOR, "path.alert-area")

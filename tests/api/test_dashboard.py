@@ -217,8 +217,7 @@ def test_what_devices_and_imports_wrote_is_shown_as_text(demo_hub, browser, sess
     )
     assert browser.find_element(By.ID, "grid-name").text == f"{HOSTILE} grid"
     assert (
-        f"{HOSTILE} village · G0101"
-        in browser.find_element(By.CSS_SELECTOR, "#detail .path").text
+        f"{HOSTILE} village · G0101" in browser.find_element(By.CSS_SELECTOR, "#detail .path").text
     )
 
     # No element was made from the markup, no script ran, and nothing fetched its "x".

@@ -7,15 +7,26 @@ import { nearestCameras, cameraThumb } from "./cameras.js";
 
 const NEAREST = 3;
 
+const MAX_NAMED = 12;  // grids named in the panel; the rest are counted
+let outline = null;  // the shown alert's area (an area warning's polygon) on the map
+
 export async function showAlert(ctx, id, message = null) {
   const { t } = ctx;
   const alert = await get(`/api/v1/alerts/${id}`);
-  const place = alert.lat == null
-    ? el("p", { class: "path" }, alert.grids.join(", "))
-    : el("p", { class: "path" }, `${alert.grid ?? alert.grids.join(", ")} · `,
-        el("button", { type: "button", class: "link", "data-place": "" }, t("page.map.show_place")));
-  place.querySelector("[data-place]")?.addEventListener("click", () =>
-    ctx.map.flyTo([alert.lat, alert.lon], Math.max(ctx.map.getZoom(), 15)));
+  outline?.remove();
+  outline = alert.area ? L.geoJSON(alert.area, {
+    className: "alert-area", color: ctx.colour(alert.severity), weight: 2, fillOpacity: 0.12,
+    interactive: false,
+  }).addTo(ctx.map) : null;
+  const names = alert.grids.slice(0, MAX_NAMED).map((code) => ctx.gridName(code));
+  const more = alert.grids.length > MAX_NAMED
+    ? t("page.map.more_grids", { count: alert.grids.length - MAX_NAMED }) : "";
+  const place = el("p", { class: "path", id: "alert-place" }, `${names.join("、")}${more} · `,
+    el("button", { type: "button", class: "link", "data-place": "" }, t("page.map.show_place")));
+  place.querySelector("[data-place]").addEventListener("click", () => {
+    if (outline) ctx.map.flyToBounds(outline.getBounds(), { padding: [20, 20] });
+    else if (alert.lat != null) ctx.map.flyTo([alert.lat, alert.lon], Math.max(ctx.map.getZoom(), 15));
+  });
 
   const events = alert.events.map((e) => el("li", { "data-event": e.kind },
     el("span", { class: "when" }, ctx.time(e.at)), " ",

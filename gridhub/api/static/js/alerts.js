@@ -48,6 +48,12 @@ export async function loadAlerts(ctx, root, villages) {
     return true;
   }
 
+  // Where an alert is, as people call it: the grid's name, or how many grids an area covers.
+  function placeOf(alert) {
+    if (alert.grids.length > 1) return t("page.map.grids_count", { count: alert.grids.length });
+    return ctx.gridName(alert.grid ?? alert.grids[0] ?? "");
+  }
+
   function render() {
     const open = [...alerts.values()].map((a) => a.alert);
     const kinds = [...new Set(open.map((a) => a.kind))].sort();
@@ -64,7 +70,7 @@ export async function loadAlerts(ctx, root, villages) {
       el("strong", {}, ctx.title(a)), " ",
       el("span", { class: "path" },
         `${ctx.word("severity", a.severity)} · ${ctx.word("status", a.status)} · `
-        + `${a.grid ?? a.grids.join(", ")} · ${ctx.time(a.opened_at)}`)));
+        + `${placeOf(a)} · ${ctx.time(a.opened_at)}`)));
     for (const item of items) {
       item.addEventListener("click", () => open_(Number(item.dataset.alert)));
       item.addEventListener("keydown", (e) => e.key === "Enter" && open_(Number(item.dataset.alert)));
@@ -109,7 +115,7 @@ export async function loadAlerts(ctx, root, villages) {
     if (ctx.rank(alert.severity) < ctx.rank(LOUD_FROM)) return;
     banner.replaceChildren(
       el("strong", {}, `${ctx.word("severity", alert.severity)} · ${ctx.title(alert)}`), " ",
-      el("span", {}, alert.grid ?? alert.grids.join(", ")));
+      el("span", {}, placeOf(alert)));
     banner.className = `severity-${alert.severity}`;
     banner.dataset.alert = alert.id;
     banner.hidden = false;

@@ -40,6 +40,8 @@ async function start() {
   const layers = {};
   const grids = await loadGrids(map, (code, village) => showGrid(ctx, layers, code, village));
   ctx.renderer = grids.renderer;  // markers share the grids' renderer (SVG, or one canvas)
+  const gridNames = new Map(grids.layer.getLayers().map((l) => [l.feature.properties.code, l.feature.properties.name]));
+  ctx.gridName = (code) => gridNames.get(code) ?? code;
   if (grids.layer.getLayers().length) map.fitBounds(grids.layer.getBounds(), { padding: [12, 12] });
   else map.setView([29.1, 115.92], 12);
   L.control.scale({ imperial: false }).addTo(map);
