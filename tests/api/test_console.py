@@ -2,8 +2,10 @@
 town: acting on alerts from the map, cameras' pictures, the language switch, the phone
 layout, and a scoped operator who sees only their village."""
 
+import math
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from selenium import webdriver
@@ -16,14 +18,16 @@ from gridhub.alerts.context import AlertContext
 from gridhub.alerts.models import Alert, AlertEvent
 from gridhub.alerts.raising import AlertSpec, raise_alert
 from gridhub.alerts.sink import AlertsSink
+from gridhub.api.routes.dashboard import STATIC_DIR
 from gridhub.cameras.models import Camera
 from gridhub.db import transaction, utcnow
 from gridhub.events import DroneMoved
 from gridhub.geo.models import Region
 from gridhub.ingest.models import Checkin
 from tests.api import chromium
-from tests.api.chromium import WAIT_S, csp_violations
+from tests.api.chromium import WAIT_S, csp_violations, off_host, requests_made
 from tests.api.test_dashboard import HOSTILE, sign_in
+from tests.api.test_map import mbtiles_file
 from tests.support.factories import TEST_PASSWORD, auth_header, make_user
 from tests.support.rtsp import RtspServer
 from tests.support.services import free_port, unavailable
@@ -387,3 +391,41 @@ def test_an_area_warning_rings_a_banner_and_is_drawn_named_by_its_grids(
     place = browser.find_element(By.ID, "alert-place").text
     assert all(names[code] in place for code in grids) and "G0101" not in place
     assert browser.find_elements(By.CSS_SELECTOR, "path.alert-area")
+
+
+def tile_range(z: int, west: float, south: float, east: float, north: float) -> Iterator[tuple]:
+    """The XYZ tiles covering a box at zoom ``z`` (Web Mercator)."""
+
+    def xy(lon: float, lat: float) -> tuple[int, int]:
+        n = 1 << z
+        y = (1 - math.asinh(math.tan(math.radians(lat))) / math.pi) / 2 * n
+        return int((lon + 180) / 360 * n), int(y)
+
+    (x0, y0), (x1, y1) = xy(west, north), xy(east, south)
+    for x in range(x0, x1 + 1):
+        for y in range(y0, y1 + 1):
+            yield z, x, y
+
+
+class TestOwnBaseMap:
+    """An offline command centre: the base map is an MBTiles file the hub serves itself."""
+
+    @pytest.fixture
+    def dashboard(self, tmp_path: Path) -> dict[str, Any]:
+        picture = (STATIC_DIR / "vendor/leaflet/images/layers.png").read_bytes()
+        box = (115.85, 29.05, 116.0, 29.15)  # the demo town, with a margin
+        tiles = {key: picture for z in range(11, 17) for key in tile_range(z, *box)}
+        return {"mbtiles": mbtiles_file(tmp_path / "town.mbtiles", tiles)}
+
+    def test_tiles_come_from_the_hub_under_its_policy(self, demo_hub, browser) -> None:
+        base, password = demo_hub
+        open_console(browser, base, "admin", password)
+        wait(
+            browser, lambda d: len(d.find_elements(By.CSS_SELECTOR, "img.leaflet-tile-loaded")) >= 4
+        )
+        sources = browser.execute_script(
+            "return [...document.querySelectorAll('img.leaflet-tile-loaded')].map(i => i.src)"
+        )
+        assert all(src.startswith(f"{base}/tiles/") for src in sources)
+        assert not [r for r in off_host(requests_made(browser), base)]
+        assert not csp_violations(browser)

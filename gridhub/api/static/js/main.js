@@ -27,7 +27,9 @@ async function start() {
   document.getElementById("sign-out").hidden = false;
   const map = L.map("map", { zoomSnap: 0.25 });
   if (config.tile_url) {
-    L.tileLayer(config.tile_url, { attribution: config.tile_attribution, maxZoom: 19 }).addTo(map);
+    L.tileLayer(config.tile_url, {
+      attribution: config.tile_attribution, maxZoom: config.tile_max_zoom ?? 19,
+    }).addTo(map);
   }
   L.geoJSON(config.overlays, {
     style: (f) => f.properties.kind === "centreline"
