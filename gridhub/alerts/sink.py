@@ -113,6 +113,7 @@ class AlertsSink:
         of one village together as one alert (``rules.camera_outages``)."""
         for event in events:
             self._camera_status(session, event)
+        self._rollups_recovered(session, events)
         villages = {v for v in map(rules.village_of, events) if v}
         names = dict(
             session.execute(select(Region.path, Region.name).where(Region.path.in_(villages)))
@@ -121,6 +122,29 @@ class AlertsSink:
         )
         for spec in rules.camera_outages(events, names):
             raise_alert(session, spec, max(e.ts for e in events), self.ctx)
+
+    def _rollups_recovered(self, session: Session, events: list[CameraStatusChanged]) -> None:
+        """A village's roll-up alert keeps the cameras still down (``title_args["down"]``);
+        it clears when the last of them is back."""
+        back: dict[str, set[str]] = {}
+        for event in events:
+            village = rules.village_of(event)
+            if village and event.before == "offline" and event.after != "offline":
+                back.setdefault(rules.rollup_source(village), set()).add(event.camera)
+        if not back:
+            return
+        query = select(Alert).where(
+            Alert.is_open, Alert.source_type == "camera", Alert.source_id.in_(back)
+        )
+        for alert in session.scalars(query).all():
+            args = alert.title_args or {}
+            down = sorted(set(args.get("down", [])) - back[alert.source_id])
+            if down:
+                alert.title_args = {**args, "down": down}
+            else:
+                at = max(e.ts for e in events)
+                clear_alerts(session, "camera", alert.source_id, alert.kind, at,
+                             note="every camera back", ctx=self.ctx)  # fmt: skip
 
     def _camera_status(self, session: Session, event: CameraStatusChanged) -> None:
         """On the live map at once; a recovery clears what it left."""

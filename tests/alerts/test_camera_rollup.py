@@ -1,6 +1,8 @@
 """Camera outages roll up: several cameras of one village offline in the same probe round make
 one alert for the village, sent to its cadres; a single outage still alerts its maintainer."""
 
+from dataclasses import replace
+
 from sqlalchemy import select
 
 from gridhub.alerts.models import Alert, Delivery
@@ -47,3 +49,22 @@ def test_outages_in_different_rounds_alert_one_by_one(town, ctx, sessions) -> No
             AlertsSink(ctx)(session, [event])
     with sessions() as session:
         assert sorted(session.scalars(select(Alert.source_id))) == ["CAM1", "CAM2"]
+
+
+def back(code: str, grid: str) -> CameraStatusChanged:
+    return replace(offline(code, grid), before="offline", after="online", severity=None)
+
+
+def test_the_village_alert_clears_when_its_last_camera_is_back(town, ctx, sessions) -> None:
+    with sessions() as session, session.begin():
+        AlertsSink(ctx)(session, [offline("CAM1", "G1"), offline("CAM2", "G2")])
+    with sessions() as session, session.begin():
+        AlertsSink(ctx)(session, [back("CAM1", "G1")])
+    with sessions() as session:
+        village = session.scalars(select(Alert).where(Alert.source_id == "village:V1")).one()
+        assert village.is_open and (village.title_args or {})["down"] == ["CAM2"]
+    with sessions() as session, session.begin():
+        AlertsSink(ctx)(session, [back("CAM2", "G2")])
+    with sessions() as session:
+        village = session.scalars(select(Alert).where(Alert.source_id == "village:V1")).one()
+        assert village.status == "resolved"

@@ -133,7 +133,7 @@ def camera_outages(
         specs.append(
             AlertSpec(
                 source_type="camera",
-                source_id=f"village:{code}",
+                source_id=rollup_source(village),
                 kind="camera_offline",
                 severity=max((e.severity for e in group if e.severity), key=severity_rank),
                 title_key="alert.cameras_offline",
@@ -141,6 +141,7 @@ def camera_outages(
                     "village": village_names.get(village, code),
                     "count": len(group),
                     "cameras": ", ".join(f"{e.name}（{e.camera}）" for e in group),
+                    "down": sorted(e.camera for e in group),
                 },
                 detail="\n".join(f"{e.camera}: {e.reason or e.after}" for e in group),
                 grids=tuple(sorted({e.grid for e in group if e.grid})),
@@ -148,6 +149,11 @@ def camera_outages(
             )
         )
     return specs
+
+
+def rollup_source(village_path: str) -> str:
+    """The source id of a village's roll-up alert."""
+    return "village:" + village_path.rstrip("/").rsplit("/", 1)[-1]
 
 
 def camera_recovered(event: CameraStatusChanged) -> list[str]:
