@@ -23,7 +23,7 @@ SYSTEM_PYTHON = "/usr/bin/python3"
 START_TIMEOUT_S = 10.0
 FAULTY = {"CAM007": "black", "CAM013": "frozen"}
 """Cameras whose picture is wrong on purpose: the probes call them degraded."""
-PATTERNS = {"moving": "ball", "black": "black", "frozen": "smpte"}
+PATTERNS = {"moving": "ball", "black": "black", "frozen": "pinwheel"}
 # Small and slow: forty cameras probed in turn must not load a laptop.
 PIPELINE = (
     "( videotestsrc is-live=1 pattern={pattern} ! video/x-raw,width=320,height=240,framerate=5/1"

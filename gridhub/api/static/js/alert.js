@@ -30,7 +30,7 @@ export async function showAlert(ctx, id, message = null) {
 
   const events = alert.events.map((e) => el("li", { "data-event": e.kind },
     el("span", { class: "when" }, ctx.time(e.at)), " ",
-    el("strong", {}, e.actor), " ",
+    el("strong", {}, e.actor === "system" ? t("page.map.system") : e.actor), " ",
     e.from_status || e.to_status
       ? `${ctx.word("status", e.from_status ?? "")} → ${ctx.word("status", e.to_status ?? "")}`
       : ctx.word("event", e.kind),
