@@ -53,6 +53,8 @@ class Hub:
     services: list[Service] = field(default_factory=list)
     cameras: CamerasService | None = None
     """The cameras service, for the API's pictures and PTZ (None: not running here)."""
+    mqtt_url: str = ""
+    """The broker the services use, signed in as the hub (the demo's town publishes there)."""
     # The one point → grid index of the process; built lazily from the store on first use.
     locator: GridLocator = field(init=False)
     topics: Topics = field(init=False)
@@ -130,6 +132,7 @@ def build_hub(settings: Settings) -> Hub:
         broker = embedded_broker(settings, sessions, hub.topics)
         hub.services.append(broker)  # first: every MQTT client below connects to it
         mqtt_url = broker.url  # signs them in as the hub's own broker user
+    hub.mqtt_url = mqtt_url
     # Alerts before ingest and cameras: their events go to ``alerts.sink``, which must be
     # dispatching before the first message arrives.
     alerts = AlertsService(

@@ -36,6 +36,8 @@ ALERT_EVENTS = "alert."
 """``alert.new``, ``alert.update``, ``alert.end``: the integration envelope of the change."""
 CHECKINS = "checkins"
 """One event per ingest batch: ``{"items": [check-in, …]}``, each item with its grid path."""
+DRONES = "drones"
+"""Drone positions of one ingest batch: ``{"items": [{"code", "lon", "lat", "path", …}]}``."""
 CAMERA_STATUS = "camera.status"
 """A camera's status changed: ``{"code", "name", "grid", "status", "before", "reason"}``."""
 
@@ -93,7 +95,7 @@ class LiveReader:
         scope = self.scope
         if scope.unrestricted:
             return row.data
-        if row.type == CHECKINS:
+        if row.type in (CHECKINS, DRONES):
             items = [item for item in row.data["items"] if scope.contains(item["path"])]
             return {"items": items} if items else None
         if scope.contains(row.region_path):

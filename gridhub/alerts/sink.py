@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from gridhub.alerts import lifecycle
 from gridhub.alerts.actions import act
 from gridhub.alerts.context import AlertContext
-from gridhub.alerts.live import CAMERA_STATUS, CHECKINS, publish_live
+from gridhub.alerts.live import CAMERA_STATUS, CHECKINS, DRONES, publish_live
 from gridhub.alerts.messages import CITIZEN
 from gridhub.alerts.models import Alert
 from gridhub.alerts.raising import clear_alerts, raise_alert
@@ -30,12 +30,14 @@ from gridhub.events import (
     CheckinStored,
     DetectionSeen,
     DomainEvent,
+    DroneMoved,
     ReportDispatched,
     ReportWithdrawn,
     SensorCleared,
     SensorWarning,
     SosRaised,
 )
+from gridhub.geo.models import Region
 
 log = logging.getLogger(__name__)
 
@@ -62,6 +64,15 @@ class AlertsSink:
             items = [_checkin_item(e, paths) for e in checkins]
             where = common_path({item["path"] for item in items if item["path"] != "/"})
             publish_live(session, CHECKINS, where, {"items": items}, now)
+        drones = {e.drone: e for e in events if isinstance(e, DroneMoved)}  # the last of each
+        if drones:
+            paths = self._grid_paths(session, {e.grid for e in drones.values() if e.grid})
+            items = [_drone_item(e, paths) for e in drones.values()]
+            where = common_path({item["path"] for item in items if item["path"] != "/"})
+            publish_live(session, DRONES, where, {"items": items}, now)
+        cameras = [e for e in events if isinstance(e, CameraStatusChanged)]
+        if cameras:
+            self._camera_round(session, cameras)
         for event in events:
             if isinstance(event, SensorWarning):
                 raise_alert(session, rules.sensor_warning(event), now, self.ctx)
@@ -81,8 +92,6 @@ class AlertsSink:
                     else "back to normal",
                     ctx=self.ctx,
                 )
-            elif isinstance(event, CameraStatusChanged):
-                self._camera_status(session, event)
             elif isinstance(event, DetectionSeen):
                 raise_alert(session, rules.detection(event), event.ts, self.ctx)
             elif isinstance(event, ReportDispatched):
@@ -99,8 +108,46 @@ class AlertsSink:
             act(session, alert_id, "cancel", event.actor, event.ts, note=event.reason,
                 channel=lifecycle.SYSTEM, ctx=self.ctx)  # fmt: skip
 
+    def _camera_round(self, session: Session, events: list[CameraStatusChanged]) -> None:
+        """On the live map at once; a recovery clears what it left; outages alert, several
+        of one village together as one alert (``rules.camera_outages``)."""
+        for event in events:
+            self._camera_status(session, event)
+        self._rollups_recovered(session, events)
+        villages = {v for v in map(rules.village_of, events) if v}
+        names = dict(
+            session.execute(select(Region.path, Region.name).where(Region.path.in_(villages)))
+            .tuples()
+            .all()
+        )
+        for spec in rules.camera_outages(events, names):
+            raise_alert(session, spec, max(e.ts for e in events), self.ctx)
+
+    def _rollups_recovered(self, session: Session, events: list[CameraStatusChanged]) -> None:
+        """A village's roll-up alert keeps the cameras still down (``title_args["down"]``);
+        it clears when the last of them is back."""
+        back: dict[str, set[str]] = {}
+        for event in events:
+            village = rules.village_of(event)
+            if village and event.before == "offline" and event.after != "offline":
+                back.setdefault(rules.rollup_source(village), set()).add(event.camera)
+        if not back:
+            return
+        query = select(Alert).where(
+            Alert.is_open, Alert.source_type == "camera", Alert.source_id.in_(back)
+        )
+        for alert in session.scalars(query).all():
+            args = alert.title_args or {}
+            down = sorted(set(args.get("down", [])) - back[alert.source_id])
+            if down:
+                alert.title_args = {**args, "down": down}
+            else:
+                at = max(e.ts for e in events)
+                clear_alerts(session, "camera", alert.source_id, alert.kind, at,
+                             note="every camera back", ctx=self.ctx)  # fmt: skip
+
     def _camera_status(self, session: Session, event: CameraStatusChanged) -> None:
-        """On the live map at once; an outage alerts, a recovery clears what it left."""
+        """On the live map at once; a recovery clears what it left."""
         publish_live(
             session,
             CAMERA_STATUS,
@@ -118,9 +165,6 @@ class AlertsSink:
         for kind in rules.camera_recovered(event):
             note = f"now {event.after}"
             clear_alerts(session, "camera", event.camera, kind, event.ts, note=note, ctx=self.ctx)
-        spec = rules.camera_status(event)
-        if spec is not None:
-            raise_alert(session, spec, event.ts, self.ctx)
 
     def _watch(self, session: Session, checkins: list[CheckinStored], now: datetime) -> None:
         """Patrol watch rows, written at most every WATCH_EVERY_S per grid and worker: at
@@ -152,5 +196,18 @@ def _checkin_item(event: CheckinStored, paths: dict[str, str]) -> dict[str, Any]
         "grid": event.grid,
         "path": paths.get(event.grid or "", "/"),
         "in_assigned_grid": event.in_assigned_grid,
+        "ts": event.ts.isoformat(),
+    }
+
+
+def _drone_item(event: DroneMoved, paths: dict[str, str]) -> dict[str, Any]:
+    return {
+        "code": event.drone,
+        "lon": event.lon,
+        "lat": event.lat,
+        "grid": event.grid,
+        "path": paths.get(event.grid or "", "/"),
+        "alt_m": event.alt_m,
+        "battery_pct": event.battery_pct,
         "ts": event.ts.isoformat(),
     }

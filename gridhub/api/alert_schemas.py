@@ -90,6 +90,10 @@ class AlertDetailOut(AlertOut):
     area: dict[str, Any] | None
     events: list[AlertEventOut]
     deliveries: list[DeliveryOut]
+    actions: list[str] = Field(
+        default_factory=list,
+        description="What the caller may do now (ack, assign, progress, resolve, cancel).",
+    )
 
 
 class AlertCreate(BaseModel):

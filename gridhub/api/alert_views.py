@@ -12,6 +12,7 @@ from gridhub.alerts.lifecycle import SYSTEM
 from gridhub.alerts.models import Alert
 from gridhub.alerts.queries import covered, dispatched_to, grids_under
 from gridhub.api.alert_schemas import AlertDetailOut, AlertOut
+from gridhub.api.permissions import allowed_actions
 from gridhub.geo.models import Member
 from gridhub.geo.roster import member_in_scope
 from gridhub.scope import Scope
@@ -52,10 +53,13 @@ def _in_scope(session: Session, scope: Scope, codes: set[str]) -> set[str]:
     return set(session.scalars(query))
 
 
-def alert_detail_out(session: Session, scope: Scope, alert: Alert) -> AlertDetailOut:
+def alert_detail_out(session: Session, scope: Scope, alert: Alert, role: str) -> AlertDetailOut:
+    """The alert as ``scope`` sees it, with what a user of ``role`` may do on it now."""
+    whole = covered(scope, alert)
     out = AlertDetailOut.model_validate(alert)
     out.assignees = _assignees(alert, [d.member_code for d in out.deliveries if d.member_code])
-    if covered(scope, alert):
+    out.actions = allowed_actions(role, alert.status, whole)
+    if whole:
         return out
     codes = {d.member_code for d in out.deliveries if d.member_code} | {e.actor for e in out.events}
     ours = _in_scope(session, scope, codes)

@@ -5,6 +5,7 @@ from typing import Any
 
 import orjson
 
+from gridhub.api import tiles
 from gridhub.config.dashboard import DashboardConfig
 
 
@@ -13,13 +14,24 @@ class OverlayError(Exception):
 
 
 def map_config(config: DashboardConfig) -> dict[str, Any]:
-    """The tile layer (if any) and every overlay feature, in one FeatureCollection."""
+    """The tile layer (if any: the hub's own MBTiles first) and every overlay feature, in
+    one FeatureCollection."""
     features: list[Any] = []
     for path in config.overlays:
         features.extend(_overlay_features(path))
+    tile_url, attribution, max_zoom = config.tile_url or None, config.tile_attribution, 19
+    if config.mbtiles is not None:
+        try:
+            meta = tiles.metadata(config.mbtiles)
+        except tiles.TilesError as exc:
+            raise OverlayError(str(exc)) from None
+        tile_url = f"/tiles/{{z}}/{{x}}/{{y}}.{meta.get('format', 'png')}"
+        attribution = attribution or meta.get("attribution", "")
+        max_zoom = int(meta.get("maxzoom", max_zoom))
     return {
-        "tile_url": config.tile_url or None,
-        "tile_attribution": config.tile_attribution,
+        "tile_url": tile_url,
+        "tile_attribution": attribution,
+        "tile_max_zoom": max_zoom,
         "overlays": {"type": "FeatureCollection", "features": features},
     }
 

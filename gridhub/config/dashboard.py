@@ -16,6 +16,11 @@ class DashboardConfig(Section):
         "http://127.0.0.1:8080/{z}/{x}/{y}.png; empty: no base map (works offline).",
     )
     tile_attribution: str = Field("", description="Attribution shown under the tile layer.")
+    mbtiles: Path | None = Field(
+        None,
+        description="An MBTiles file of raster tiles (PNG, JPEG or WebP) the hub serves itself "
+        "at /tiles/{z}/{x}/{y}: a base map for an offline command centre; wins over tile_url.",
+    )
     overlays: tuple[Path, ...] = Field(
         (),
         description="GeoJSON files drawn under the grids (rivers, roads); "

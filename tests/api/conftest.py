@@ -13,6 +13,7 @@ from fastapi.testclient import TestClient
 from selenium import webdriver
 
 from gridhub.api.app import create_app
+from gridhub.cameras.service import CamerasService
 from gridhub.config import Settings, load_settings
 from gridhub.db import transaction
 from gridhub.demo.loader import RIVER_FILE, load_demo, reset_admin
@@ -58,12 +59,25 @@ def dashboard() -> dict[str, Any]:
 
 
 @pytest.fixture
+def with_cameras() -> bool:
+    """Whether the demo hub serves cameras' pictures (a test class may override this)."""
+    return False
+
+
+@pytest.fixture
 def demo_hub(
-    database_url: str, engine, sessions, tmp_path: Path, dashboard: dict[str, Any]
+    database_url: str,
+    engine,
+    sessions,
+    tmp_path: Path,
+    dashboard: dict[str, Any],
+    with_cameras: bool,
 ) -> Iterator[tuple[str, str]]:
     """The hub over the demo town, served by uvicorn on a free port: (base URL, admin password)."""
     settings = load_settings(database_url=database_url, data_dir=tmp_path, dashboard=dashboard)
     hub = Hub(settings=settings, engine=engine, sessions=sessions)
+    if with_cameras:  # pictures and live views only: no probe rounds are started
+        hub.cameras = CamerasService(settings, sessions)
     load_demo(sessions, hub.locator)
     with transaction(sessions) as session:
         password = reset_admin(session)

@@ -97,7 +97,7 @@ def test_cameras_are_drawn_and_alerts_come_and_go_live(demo_hub, browser, sessio
         placed = session.scalar(select(func.count(Camera.id)).where(Camera.geom.is_not(None)))
     assert len(browser.find_elements(By.CSS_SELECTOR, "path.camera-marker")) == placed > 0
     WebDriverWait(browser, WAIT_S).until(
-        lambda d: "live" in d.find_element(By.ID, "live-state").text
+        lambda d: d.find_element(By.ID, "live-state").get_attribute("data-state") == "live"
     )
 
     spec = AlertSpec(
@@ -164,7 +164,7 @@ def test_what_devices_and_imports_wrote_is_shown_as_text(demo_hub, browser, sess
         camera_code = camera.code
     open_map(browser, *demo_hub)
     WebDriverWait(browser, WAIT_S).until(
-        lambda d: "live" in d.find_element(By.ID, "live-state").text
+        lambda d: d.find_element(By.ID, "live-state").get_attribute("data-state") == "live"
     )
 
     # What the MQTT ingest and the cameras area hand the alerts sink, as they would.
@@ -197,12 +197,17 @@ def test_what_devices_and_imports_wrote_is_shown_as_text(demo_hub, browser, sess
     shown = browser.execute_script(TOOLTIPS, camera_code, worker)
     alerts = sorted(shown["alert"])
     assert [text.split(" · ")[0] for text, _ in alerts] == sorted(titles)
-    assert shown["camera"] == [[f"📷 {HOSTILE} cam · offline", 0]]
-    assert shown["worker"] == [[f"{worker} · checkpoint", 0]]
+    assert shown["camera"] == [[f"📷 {HOSTILE} cam · 离线", 0]]
+    assert shown["worker"][0][0].startswith(f"{worker} · 巡查点签到 · ")
+    assert shown["worker"][0][1] == 0
     assert shown["grid"] == [[f"{HOSTILE} grid · G0101", 0]]
     assert [extra for _, extra in alerts] == [0, 0]
-    village = browser.find_elements(By.XPATH, f"//*[contains(text(), '{HOSTILE} village')]")
+    village = browser.find_elements(
+        By.XPATH, f"//*[@id='map']//*[contains(text(), '{HOSTILE} village')]"
+    )
     assert [v.text for v in village] == [f"{HOSTILE} village"]  # the permanent village label
+    options = browser.find_elements(By.CSS_SELECTOR, "select[name=village] option")
+    assert f"{HOSTILE} village" in [o.text for o in options]  # the alert filter, as text
 
     browser.execute_script(
         "window.gridhub.grids.getLayers().find(l => l.feature.id === 'G0101').fire('click')"
@@ -212,8 +217,7 @@ def test_what_devices_and_imports_wrote_is_shown_as_text(demo_hub, browser, sess
     )
     assert browser.find_element(By.ID, "grid-name").text == f"{HOSTILE} grid"
     assert (
-        f"{HOSTILE} village · G0101"
-        in browser.find_element(By.CSS_SELECTOR, "#grid-info .path").text
+        f"{HOSTILE} village · G0101" in browser.find_element(By.CSS_SELECTOR, "#detail .path").text
     )
 
     # No element was made from the markup, no script ran, and nothing fetched its "x".

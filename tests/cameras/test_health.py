@@ -70,8 +70,9 @@ def register(sessions: sessionmaker[Session], grid_of, server: RtspServer) -> No
         # G12, no maintainer: the alert goes to the grid's worker W12
         CameraRecord(code="CAMA", name="market", kind="fixed", lon=118.815, lat=32.005,
                      stream_url=server.url("cam0")),
-        # G11, maintained by M1 (who works in G21): the alert goes to M1
-        CameraRecord(code="CAMB", name="gate", kind="fixed", lon=118.805, lat=32.005,
+        # G31 (another village: two outages of one village would roll up into one alert),
+        # maintained by M1 (who works in G21): the alert goes to M1
+        CameraRecord(code="CAMB", name="gate", kind="fixed", lon=118.835, lat=32.005,
                      stream_url=server.url("cam1"), maintainer="M1"),
     ]  # fmt: skip
     with sessions() as session, session.begin():
@@ -145,8 +146,8 @@ def test_offline_after_n_failures_alerts_the_right_member_and_recovery_resolves(
             ] == [
                 ("CAMA", "unknown", "online", "/G12/"),
                 ("CAMA", "online", "offline", "/G12/"),
-                ("CAMB", "unknown", "online", "/G11/"),
-                ("CAMB", "online", "offline", "/G11/"),
+                ("CAMB", "unknown", "online", "/G31/"),
+                ("CAMB", "online", "offline", "/G31/"),
             ]
 
         server.start()  # back: the first good result is not enough either

@@ -1,6 +1,8 @@
 """Alert specs for the areas' events: sensor warnings, SOS check-ins, area warnings, camera
 outages, video detections and residents' reports."""
 
+from collections.abc import Mapping, Sequence
+
 from gridhub.alerts.messages import CITIZEN
 from gridhub.alerts.raising import AlertSpec
 from gridhub.events import (
@@ -11,6 +13,7 @@ from gridhub.events import (
     SensorWarning,
     SosRaised,
 )
+from gridhub.severity import severity_rank
 
 SOS_ALSO_TELL = ("grid_leader", "town_operator")
 """An SOS goes to the worker's grid worker level and, at once, to these (the command centre)."""
@@ -93,6 +96,64 @@ def camera_status(event: CameraStatusChanged) -> AlertSpec | None:
         grids=(event.grid,) if event.grid else (),
         assignee=event.maintainer,
     )
+
+
+ROLLUP_MIN = 2
+"""Outages of this many cameras of one village in one probe round make one village alert."""
+
+
+def village_of(event: CameraStatusChanged) -> str | None:
+    """The path of the region above the camera's grid (its village), or None."""
+    codes = [code for code in (event.grid_path or "").split("/") if code]
+    return "/" + "/".join(codes[:-1]) + "/" if len(codes) >= 2 else None
+
+
+def camera_outages(
+    events: Sequence[CameraStatusChanged], village_names: Mapping[str, str]
+) -> list[AlertSpec]:
+    """The alerts of one probe round's changes: a camera alone alerts its maintainer; when
+    ROLLUP_MIN or more of one village went offline together (a power cut, a link down), one
+    alert for the village lists them, starting at its village cadres, instead of a flood of
+    alerts that buries the rest."""
+    specs: list[AlertSpec] = []
+    offline: dict[str, list[CameraStatusChanged]] = {}
+    for event in events:
+        village = village_of(event)
+        if event.after == "offline" and event.severity is not None and village is not None:
+            offline.setdefault(village, []).append(event)
+    rolled = {id(e) for group in offline.values() if len(group) >= ROLLUP_MIN for e in group}
+    for event in events:
+        spec = camera_status(event) if id(event) not in rolled else None
+        if spec is not None:
+            specs.append(spec)
+    for village, group in offline.items():
+        if len(group) < ROLLUP_MIN:
+            continue
+        code = village.rstrip("/").rsplit("/", 1)[-1]
+        specs.append(
+            AlertSpec(
+                source_type="camera",
+                source_id=rollup_source(village),
+                kind="camera_offline",
+                severity=max((e.severity for e in group if e.severity), key=severity_rank),
+                title_key="alert.cameras_offline",
+                title_args={
+                    "village": village_names.get(village, code),
+                    "count": len(group),
+                    "cameras": ", ".join(f"{e.name}（{e.camera}）" for e in group),
+                    "down": sorted(e.camera for e in group),
+                },
+                detail="\n".join(f"{e.camera}: {e.reason or e.after}" for e in group),
+                grids=tuple(sorted({e.grid for e in group if e.grid})),
+                first_role="village_cadre",
+            )
+        )
+    return specs
+
+
+def rollup_source(village_path: str) -> str:
+    """The source id of a village's roll-up alert."""
+    return "village:" + village_path.rstrip("/").rsplit("/", 1)[-1]
 
 
 def camera_recovered(event: CameraStatusChanged) -> list[str]:

@@ -16,6 +16,7 @@ from gridhub.api.alert_views import alert_detail_out, alert_out, alert_outs
 from gridhub.api.deps import API_PREFIX, CurrentScope, CurrentUser, HubDep, SessionDep
 from gridhub.api.errors import error_responses
 from gridhub.api.models import User
+from gridhub.api.permissions import ACTION_ROLES, HANDLERS
 from gridhub.api.schemas import Page, Paging, RowId
 from gridhub.api.users import acting_as
 from gridhub.db import utcnow
@@ -24,14 +25,6 @@ from gridhub.scope import OutOfScope
 router = APIRouter(prefix=f"{API_PREFIX}/alerts", tags=["alerts"])
 
 Action = Literal["ack", "assign", "progress", "resolve", "cancel"]
-HANDLERS = frozenset({"admin", "operator", "dispatcher"})
-ACTION_ROLES: dict[str, frozenset[str]] = {
-    "ack": HANDLERS | {"grid_worker"},
-    "progress": HANDLERS | {"grid_worker"},
-    "resolve": HANDLERS | {"grid_worker"},
-    "assign": HANDLERS,
-    "cancel": HANDLERS,
-}
 
 
 @router.get("")
@@ -57,12 +50,15 @@ def list_alerts(
 
 
 @router.get("/{alert_id}")
-def get_alert(alert_id: RowId, scope: CurrentScope, session: SessionDep) -> AlertDetailOut:
-    """One alert with every event (who, when, from, to, why) and every delivery attempt."""
+def get_alert(
+    alert_id: RowId, user: CurrentUser, scope: CurrentScope, session: SessionDep
+) -> AlertDetailOut:
+    """One alert with every event (who, when, from, to, why), every delivery attempt, and
+    the actions the caller may take on it now."""
     alert = queries.alert_detail(session, alert_id)
     if alert is None or not queries.can_see(session, scope, alert_id):
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"no alert {alert_id} in your scope")
-    return alert_detail_out(session, scope, alert)
+    return alert_detail_out(session, scope, alert, user.role)
 
 
 @router.post("", status_code=status.HTTP_201_CREATED)
@@ -94,7 +90,9 @@ def create_alert(
         session.rollback()
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, f"bad alert: {exc}") from None
     session.commit()
-    return AlertDetailOut.model_validate(queries.alert_detail(session, alert.id))
+    detail = queries.alert_detail(session, alert.id)
+    assert detail is not None  # just committed
+    return alert_detail_out(session, scope, detail, user.role)
 
 
 @router.post("/{alert_id}/{action}", responses=error_responses(409))

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from gridhub.api.deps import API_PREFIX, CurrentScope, CurrentUser, HubDep, SessionDep
 from gridhub.api.errors import error_responses
 from gridhub.api.models import User
+from gridhub.api.permissions import HANDLERS
 from gridhub.api.report_schemas import (
     ContactOut,
     ReportActionIn,
@@ -36,7 +37,6 @@ from gridhub.reports.views import photo_links, state_label, village_names
 from gridhub.scope import Scope
 
 router = APIRouter(prefix=f"{API_PREFIX}/reports", tags=["reports"])
-HANDLERS = frozenset({"admin", "operator", "dispatcher"})
 SEES_CONTACT = HANDLERS | {"grid_worker"}
 Action = Literal["dispatch", "reject", "merge"]
 Month = Annotated[str | None, Query(pattern=r"^\d{4}-\d{2}$", description="YYYY-MM (local).")]

@@ -30,3 +30,41 @@ export async function get(path) {
   if (!response.ok) throw new Error(`${path}: ${response.status}`);
   return response.json();
 }
+
+// The hub's refusal, with its status and what it said (a 409 names the alert's state now).
+export class Refused extends Error {
+  constructor(status, detail) {
+    super(typeof detail === "string" ? detail : detail?.message ?? `refused (${status})`);
+    this.status = status;
+    this.detail = detail;
+  }
+}
+
+async function send(method, path, body) {
+  const headers = { Authorization: `Bearer ${token()}` };
+  if (body !== undefined) headers["Content-Type"] = "application/json";
+  const response = await fetch(path, {
+    method, headers, body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  if (response.status === 401) {
+    signOut();
+    throw new Unauthorized(path);
+  }
+  if (!response.ok) {
+    const detail = (await response.json().catch(() => ({}))).detail;
+    throw new Refused(response.status, detail);
+  }
+  return response.status === 204 ? null : response.json();
+}
+
+export const post = (path, body) => send("POST", path, body);
+
+// A picture behind the bearer token (an <img src> cannot send it), as an object URL.
+export async function picture(path) {
+  const response = await fetch(path, { headers: { Authorization: `Bearer ${token()}` } });
+  if (!response.ok) {
+    const detail = (await response.json().catch(() => ({}))).detail;
+    throw new Refused(response.status, detail);
+  }
+  return URL.createObjectURL(await response.blob());
+}
