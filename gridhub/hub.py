@@ -65,7 +65,7 @@ class Hub:
 
     def __post_init__(self) -> None:
         self.locator = GridLocator(self.sessions)
-        self.topics = Topics(self.settings.mqtt.prefix, self.settings.cameras.frigate.topic_prefix)
+        self.topics = Topics.of(self.settings)
         self.alert_context = AlertContext(
             config=self.settings.alerts,
             timezone=self.settings.timezone,

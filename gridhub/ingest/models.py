@@ -43,6 +43,7 @@ class Checkin(Base):
     lat: Mapped[float] = mapped_column(Float)
     crs: Mapped[str] = mapped_column(String(8), doc="The coordinate system the phone reported.")
     accuracy_m: Mapped[float | None] = mapped_column(Float)
+    battery_pct: Mapped[float | None] = mapped_column(Float, doc="The phone's battery, if sent.")
     grid_code: Mapped[str | None] = mapped_column(String(64))
     in_assigned_grid: Mapped[bool] = mapped_column(Boolean)
     checkpoint_id: Mapped[str | None] = mapped_column(String(64))

@@ -27,6 +27,7 @@ class CheckinPayload(Inbound):
     crs: Literal["wgs84", "gcj02", "bd09"] = "wgs84"
     accuracy_m: float | None = Field(None, ge=0, allow_inf_nan=False)
     kind: Literal["start", "checkpoint", "end", "sos"] = "checkpoint"
+    battery_pct: float | None = Field(None, ge=0, le=100)
     checkpoint_id: Code | None = None
     note: str | None = Field(None, max_length=1000)
     worker: Code | None = Field(None, description="If given, must match the topic's worker.")
@@ -119,6 +120,35 @@ class DjiOsdPayload(BaseModel):
         )
 
 
+class OwnTracksLocation(BaseModel):
+    """OwnTracks' ``_type: location`` (its booklet, "JSON"): ``tst`` is the fix's epoch
+    seconds, ``created_at`` when the phone built the message, ``tid`` the tracker id."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    type: Literal["location"] = Field(alias="_type")
+    lat: Latitude
+    lon: Longitude
+    tst: int = Field(ge=0)
+    acc: float | None = Field(None, ge=0, allow_inf_nan=False)
+    batt: float | None = Field(None, ge=0, le=100)
+    tid: str | None = Field(None, max_length=32)
+    created_at: int | None = Field(None, ge=0)
+
+    def as_checkin(self) -> CheckinPayload:
+        """A check-in whose id is stable across redeliveries: the tracker id and the time the
+        phone built the message (the fix's time when it sends none)."""
+        stamp = self.created_at if self.created_at is not None else self.tst
+        return CheckinPayload(
+            id=f"{self.tid or ''}:{stamp}",
+            ts=self.tst * 1000,
+            lat=self.lat,
+            lon=self.lon,
+            accuracy_m=self.acc,
+            battery_pct=self.batt,
+        )
+
+
 Payload = (
     CheckinPayload
     | SensorReadingPayload
@@ -127,13 +157,14 @@ Payload = (
     | AreaWarningPayload
 )
 
-MODELS: dict[Kind, type[Inbound | DjiOsdPayload]] = {
+MODELS: dict[Kind, type[Inbound | DjiOsdPayload | OwnTracksLocation]] = {
     Kind.CHECKIN: CheckinPayload,
     Kind.SENSOR_READING: SensorReadingPayload,
     Kind.SENSOR_WARNING: SensorWarningPayload,
     Kind.DRONE_TELEMETRY: DroneTelemetryPayload,
     Kind.AREA_WARNING: AreaWarningPayload,
     Kind.DJI_OSD: DjiOsdPayload,
+    Kind.OWNTRACKS: OwnTracksLocation,
 }
 
 # The payload field that may repeat the topic's sender, per kind.

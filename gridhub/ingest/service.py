@@ -44,7 +44,7 @@ def build_pipeline(
     return Pipeline(
         (
             Decode(topics, ingest.max_payload_bytes),
-            Validate(ingest.future_tolerance_s),
+            Validate(ingest.future_tolerance_s, ingest.owntracks_users),
             Dedup(on_insert=frozenset({Kind.CHECKIN})),
             Locate(locator, to_wgs84),
             Store(
