@@ -121,7 +121,10 @@ class CameraStatusChanged:
 @dataclass(frozen=True, slots=True)
 class DetectionSeen:
     """Video analytics (Frigate) saw something wanted at a camera; one ``incident`` per
-    tracked object or review, its messages merging into one alert."""
+    tracked object or review, its messages merging into one alert. ``related`` are the
+    incident's other ids (a review's tracked objects): a review and its objects are one
+    alert. ``phase`` is Frigate's ``new``/``update``/``end``: an end is no repeat, and
+    nothing reopens a closed incident."""
 
     incident: str
     camera: str
@@ -135,6 +138,15 @@ class DetectionSeen:
     ts: datetime
     detail: str
     score: float | None = None
+    phase: str = "new"
+    related: tuple[str, ...] = ()
+    sub_labels: tuple[str, ...] = ()
+    """Who or what recognition named (a face, a plate)."""
+    started: datetime | None = None
+    """When the detection itself began (Frigate's start_time), not when it was heard of."""
+    ended: datetime | None = None
+    auto_resolve: bool = False
+    """Resolve the alert when the detection ends (a per-camera option)."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from gridhub.alerts import lifecycle
 from gridhub.alerts.actions import act
 from gridhub.alerts.context import AlertContext
+from gridhub.alerts.detections import on_detection
 from gridhub.alerts.live import CAMERA_STATUS, CHECKINS, publish_live
 from gridhub.alerts.messages import CITIZEN
 from gridhub.alerts.models import Alert
@@ -84,7 +85,7 @@ class AlertsSink:
             elif isinstance(event, CameraStatusChanged):
                 self._camera_status(session, event)
             elif isinstance(event, DetectionSeen):
-                raise_alert(session, rules.detection(event), event.ts, self.ctx)
+                on_detection(session, self.ctx, event)
             elif isinstance(event, ReportDispatched):
                 raise_alert(session, rules.report(event), event.ts, self.ctx)
             elif isinstance(event, ReportWithdrawn):

@@ -24,6 +24,13 @@ class FrigateConfig(Section):
         default_factory=dict,
         description="Frigate camera name → registered camera code; unmapped names are used as is.",
     )
+    review_detections: bool = Field(
+        False,
+        description="Also alert on reviews of severity 'detection' (not only 'alert').",
+    )
+    auto_resolve_cameras: tuple[str, ...] = Field(
+        (), description="Registered cameras whose alert is resolved when Frigate's event ends."
+    )
 
 
 class CamerasConfig(Section):

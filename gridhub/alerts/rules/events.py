@@ -16,6 +16,8 @@ SOS_ALSO_TELL = ("grid_leader", "town_operator")
 """An SOS goes to the worker's grid worker level and, at once, to these (the command centre)."""
 AREA_TELLS = ("grid_worker", "grid_leader")
 """An area warning goes to every affected grid's workers and leaders at once."""
+ANALYTICS = "analytics"
+"""The source type of video analytics' alerts (Frigate's detections)."""
 CAMERA_ALERT_KINDS = {"offline": "camera_offline", "degraded": "camera_degraded"}
 """The camera states that alert, and the alert kind of each."""
 
@@ -105,11 +107,15 @@ def camera_recovered(event: CameraStatusChanged) -> list[str]:
 
 
 def detection(event: DetectionSeen) -> AlertSpec:
-    args = {"labels": ", ".join(event.labels), "camera": event.camera_name}
+    """A detection's alert: what was seen (and whom recognition named), where, by which camera."""
+    labels = ", ".join(event.labels)
+    if event.sub_labels:
+        labels += f" ({', '.join(event.sub_labels)})"
+    args = {"labels": labels, "camera": event.camera_name}
     if event.zones:
         args["zones"] = ", ".join(event.zones)
     return AlertSpec(
-        source_type="analytics",
+        source_type=ANALYTICS,
         source_id=f"frigate:{event.incident}",
         kind="frigate_detection",
         severity=event.severity,
