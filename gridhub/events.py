@@ -94,6 +94,9 @@ class DroneMoved:
     ts: datetime
     alt_m: float | None = None
     battery_pct: float | None = None
+    heading: float | None = None
+    mode_code: int | None = None
+    """DJI's flight state (9: returning home)."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -53,10 +53,18 @@ class DroneTelemetryPayload(Inbound):
     lat: Latitude
     lon: Longitude
     crs: Literal["wgs84", "gcj02", "bd09"] = "wgs84"
-    alt_m: float | None = Field(None, allow_inf_nan=False)
-    heading: float | None = Field(None, ge=-360, le=360)
+    alt_m: float | None = Field(None, allow_inf_nan=False, description="Above take-off.")
+    alt_wgs84_m: float | None = Field(None, allow_inf_nan=False, description="Ellipsoid height.")
+    heading: float | None = Field(None, ge=-360, le=360, description="Stored as 0–360°.")
     battery_pct: float | None = Field(None, ge=0, le=100)
+    mode_code: int | None = Field(None, ge=0, description="DJI's flight state (mode_code).")
     drone: Code | None = None
+
+    @field_validator("heading")
+    @classmethod
+    def _compass(cls, value: float | None) -> float | None:
+        """0–360° clockwise from north, whatever the sender's range (DJI: −180…180)."""
+        return None if value is None else value % 360
 
 
 class AreaWarningPayload(Inbound):
@@ -86,15 +94,40 @@ class AreaWarningPayload(Inbound):
         return area
 
 
-class DjiOsdData(BaseModel):
-    model_config = ConfigDict(extra="ignore", frozen=True)
+DOCK_PROPERTIES = frozenset(
+    {
+        "drone_in_dock",
+        "drone_charge_state",
+        "network_state",
+        "sub_device",
+        "cover_state",
+        "putter_state",
+        "job_number",
+        "maintain_status",
+        "backup_battery",
+        "flighttask_step_code",
+        "wireless_link",
+    }
+)
+"""Properties only a dock reports on its ``osd`` (DJI Cloud API, dock properties): a dock
+sends them in parts, so any one of them marks the message as the dock's own."""
 
-    latitude: Latitude
-    longitude: Longitude
-    height: float | None = Field(None, allow_inf_nan=False)
-    elevation: float | None = Field(None, allow_inf_nan=False)
+
+class DjiOsdData(BaseModel):
+    """The part of an ``osd`` gridhub uses, aircraft's and dock's (DJI Cloud API properties;
+    the same names as DJI-Cloud-API-Demo's ``OsdDockDrone`` and ``OsdDock``)."""
+
+    model_config = ConfigDict(extra="allow", frozen=True)
+
+    latitude: Latitude | None = None
+    longitude: Longitude | None = None
+    height: float | None = Field(None, allow_inf_nan=False, description="WGS84 ellipsoid.")
+    elevation: float | None = Field(None, allow_inf_nan=False, description="Above take-off.")
     attitude_head: float | None = Field(None, ge=-360, le=360)
     battery: dict[str, Any] | None = None
+    mode_code: int | None = Field(None, ge=0)
+    drone_in_dock: int | None = None
+    drone_charge_state: dict[str, Any] | None = None
 
 
 class DjiOsdPayload(BaseModel):
@@ -107,16 +140,34 @@ class DjiOsdPayload(BaseModel):
     timestamp: Timestamp
     data: DjiOsdData
 
+    @property
+    def id(self) -> str:
+        """The message id every pipeline step dedups on: DJI's transaction id."""
+        return self.tid
+
+    def is_dock(self) -> bool:
+        return not DOCK_PROPERTIES.isdisjoint((self.data.model_extra or {}).keys()) or (
+            self.data.drone_in_dock is not None or self.data.drone_charge_state is not None
+        )
+
+    def has_fix(self) -> bool:
+        """A position to use: DJI sends 0, 0 while the aircraft has no GPS fix (in the dock)."""
+        lat, lon = self.data.latitude, self.data.longitude
+        return lat is not None and lon is not None and (lat, lon) != (0, 0)
+
     def as_telemetry(self) -> DroneTelemetryPayload:
+        """The aircraft's telemetry; only for a message with a fix (``has_fix``)."""
         battery = (self.data.battery or {}).get("capacity_percent")
         return DroneTelemetryPayload(
             id=self.tid,
             ts=self.timestamp,
             lat=self.data.latitude,
             lon=self.data.longitude,
-            alt_m=self.data.height if self.data.height is not None else self.data.elevation,
+            alt_m=self.data.elevation,
+            alt_wgs84_m=self.data.height,
             heading=self.data.attitude_head,
             battery_pct=battery if isinstance(battery, int | float) else None,
+            mode_code=self.data.mode_code,
         )
 
 

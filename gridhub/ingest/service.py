@@ -15,7 +15,7 @@ from gridhub.geo.crs import to_wgs84
 from gridhub.geo.roster import member_grid_codes
 from gridhub.ingest.batcher import Batcher
 from gridhub.ingest.checkins import CheckinStore, RosterCache
-from gridhub.ingest.drones import DroneRegistry, TelemetryStore
+from gridhub.ingest.drones import DroneRegistry, TelemetryStore, store_dock_status
 from gridhub.ingest.pipeline import BatchOutcome, Locator, Pipeline, Received
 from gridhub.ingest.sensors import ReadingStore, WarningStore
 from gridhub.ingest.steps import Decode, Dedup, Emit, Locate, Store, Validate
@@ -45,7 +45,8 @@ def build_pipeline(
         (
             Decode(topics, ingest.max_payload_bytes),
             Validate(ingest.future_tolerance_s, ingest.owntracks_users),
-            Dedup(on_insert=frozenset({Kind.CHECKIN})),
+            # Dock states are upserts by timestamp: a redelivery changes nothing.
+            Dedup(on_insert=frozenset({Kind.CHECKIN, Kind.DJI_DOCK})),
             Locate(locator, to_wgs84),
             Store(
                 {
@@ -54,6 +55,7 @@ def build_pipeline(
                     Kind.SENSOR_WARNING: WarningStore(),
                     Kind.DRONE_TELEMETRY: TelemetryStore(drones),
                     Kind.AREA_WARNING: AreaWarningStore(locator),
+                    Kind.DJI_DOCK: store_dock_status,
                 }
             ),
             Emit(sinks),

@@ -107,7 +107,13 @@ class Validate:
                 ctx.reject(item, f"invalid {item.kind.value}: {describe(exc)}")
                 continue
             if isinstance(payload, DjiOsdPayload):
-                payload = payload.as_telemetry()
+                if payload.is_dock():
+                    item.kind = Kind.DJI_DOCK
+                elif not payload.has_fix():  # DJI's in-dock 0, 0: nothing moves
+                    ctx.count("dji_no_fix")
+                    continue
+                else:
+                    payload = payload.as_telemetry()
             elif isinstance(payload, OwnTracksLocation):
                 payload = payload.as_checkin()
                 item.kind = Kind.CHECKIN
@@ -117,8 +123,9 @@ class Validate:
             if named is not None and named != item.sender:
                 ctx.reject(item, f"sender mismatch: topic names {item.sender!r}, payload {named!r}")
                 continue
-            if payload.ts > latest:
-                ctx.reject(item, f"timestamp in the future: {payload.ts.isoformat()}")
+            when = payload.timestamp if isinstance(payload, DjiOsdPayload) else payload.ts
+            if when > latest:
+                ctx.reject(item, f"timestamp in the future: {when.isoformat()}")
                 continue
             if isinstance(payload, AreaWarningPayload):
                 item.sender = payload.issuer or AREA_ISSUER

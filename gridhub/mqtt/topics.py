@@ -27,6 +27,8 @@ class Kind(StrEnum):
     FRIGATE_EVENTS = "frigate_events"
     FRIGATE_REVIEWS = "frigate_reviews"
     OWNTRACKS = "owntracks"
+    DJI_DOCK = "dji_dock"
+    """A DJI dock's own ``osd``: the DJI_OSD topic, told apart by its properties."""
 
 
 # Patterns below the prefix ({id} is one topic level).

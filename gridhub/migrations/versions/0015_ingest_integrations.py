@@ -1,4 +1,5 @@
-"""ingest: what users' own devices send besides the contract (OwnTracks' battery)
+"""ingest: what users' own devices send besides the contract (OwnTracks' battery, DJI's
+ellipsoid height and flight state, DJI docks' state)
 
 Revision ID: 0015_ingest_integrations
 Revises: 0002_ingest
@@ -9,6 +10,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
+import gridhub.db
+
 revision: str = "0015_ingest_integrations"
 down_revision: str | Sequence[str] | None = "0002_ingest"
 branch_labels: str | Sequence[str] | None = None
@@ -18,8 +21,30 @@ depends_on: str | Sequence[str] | None = None
 def upgrade() -> None:
     with op.batch_alter_table("checkins") as batch:
         batch.add_column(sa.Column("battery_pct", sa.Float(), nullable=True))
+    for table in ("drones", "drone_positions"):
+        with op.batch_alter_table(table) as batch:
+            batch.add_column(sa.Column("alt_wgs84_m", sa.Float(), nullable=True))
+            batch.add_column(sa.Column("mode_code", sa.Integer(), nullable=True))
+    op.create_table(
+        "dji_docks",
+        sa.Column("serial_number", sa.String(length=64), nullable=False),
+        sa.Column("last_ts", gridhub.db.UtcDateTime(timezone=True), nullable=False),
+        sa.Column("mode_code", sa.Integer(), nullable=True),
+        sa.Column("drone_in_dock", sa.Boolean(), nullable=True),
+        sa.Column("drone_charging", sa.Boolean(), nullable=True),
+        sa.Column("drone_battery_pct", sa.Float(), nullable=True),
+        sa.Column("drone_serial", sa.String(length=64), nullable=True),
+        sa.Column("lon", sa.Float(), nullable=True),
+        sa.Column("lat", sa.Float(), nullable=True),
+        sa.PrimaryKeyConstraint("serial_number", name=op.f("pk_dji_docks")),
+    )
 
 
 def downgrade() -> None:
+    op.drop_table("dji_docks")
+    for table in ("drone_positions", "drones"):
+        with op.batch_alter_table(table) as batch:
+            batch.drop_column("mode_code")
+            batch.drop_column("alt_wgs84_m")
     with op.batch_alter_table("checkins") as batch:
         batch.drop_column("battery_pct")
