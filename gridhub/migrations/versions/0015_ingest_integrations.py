@@ -1,5 +1,5 @@
 """ingest: what users' own devices send besides the contract (OwnTracks' battery, DJI's
-ellipsoid height and flight state, DJI docks' state)
+ellipsoid height and flight state, DJI docks' state); dead letters counted per sender
 
 Revision ID: 0015_ingest_integrations
 Revises: 0002_ingest
@@ -25,6 +25,11 @@ def upgrade() -> None:
         with op.batch_alter_table(table) as batch:
             batch.add_column(sa.Column("alt_wgs84_m", sa.Float(), nullable=True))
             batch.add_column(sa.Column("mode_code", sa.Integer(), nullable=True))
+    with op.batch_alter_table("dead_letters") as batch:
+        batch.add_column(
+            sa.Column("repeats", sa.Integer(), nullable=False, server_default=sa.text("1"))
+        )
+        batch.add_column(sa.Column("last_at", gridhub.db.UtcDateTime(timezone=True), nullable=True))
     op.create_table(
         "dji_docks",
         sa.Column("serial_number", sa.String(length=64), nullable=False),
@@ -42,6 +47,9 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_table("dji_docks")
+    with op.batch_alter_table("dead_letters") as batch:
+        batch.drop_column("last_at")
+        batch.drop_column("repeats")
     for table in ("drone_positions", "drones"):
         with op.batch_alter_table(table) as batch:
             batch.drop_column("mode_code")
