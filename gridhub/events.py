@@ -100,6 +100,26 @@ class DroneMoved:
 
 
 @dataclass(frozen=True, slots=True)
+class DroneAlarm:
+    """A registered drone's telemetry says it is returning home or low on battery (``active``),
+    or no longer so (not ``active``: its alert clears). Published by the cameras area, which
+    knows the drone's name and maintainer."""
+
+    drone: str
+    name: str
+    kind: str
+    """``drone_return_home`` or ``drone_low_battery``."""
+    active: bool
+    battery_pct: float | None
+    lon: float
+    lat: float
+    grid: str | None
+    maintainer: str | None
+    severity: Severity
+    ts: datetime
+
+
+@dataclass(frozen=True, slots=True)
 class CameraStatusChanged:
     """A camera's probed status changed (after hysteresis): online, degraded or offline.
 
@@ -209,6 +229,7 @@ DomainEvent = (
     | SensorCleared
     | AreaWarning
     | DroneMoved
+    | DroneAlarm
     | CameraStatusChanged
     | DetectionSeen
     | ReportDispatched

@@ -27,6 +27,7 @@ SOURCE_TYPES = (
     "sensor",
     "sos",
     "camera",
+    "drone",
     "analytics",
     "area_warning",
     "operator",

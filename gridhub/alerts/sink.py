@@ -31,6 +31,7 @@ from gridhub.events import (
     CheckinStored,
     DetectionSeen,
     DomainEvent,
+    DroneAlarm,
     ReportDispatched,
     ReportWithdrawn,
     SensorCleared,
@@ -86,6 +87,13 @@ class AlertsSink:
                 self._camera_status(session, event)
             elif isinstance(event, DetectionSeen):
                 on_detection(session, self.ctx, event)
+            elif isinstance(event, DroneAlarm):
+                if event.active:
+                    raise_alert(session, rules.drone_alarm(event), event.ts, self.ctx)
+                else:
+                    note = f"telemetry: {event.kind} over"
+                    clear_alerts(session, "drone", event.drone, event.kind, now, note=note,
+                                 ctx=self.ctx)  # fmt: skip
             elif isinstance(event, ReportDispatched):
                 raise_alert(session, rules.report(event), event.ts, self.ctx)
             elif isinstance(event, ReportWithdrawn):

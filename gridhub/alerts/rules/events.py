@@ -7,6 +7,7 @@ from gridhub.events import (
     AreaWarning,
     CameraStatusChanged,
     DetectionSeen,
+    DroneAlarm,
     ReportDispatched,
     SensorWarning,
     SosRaised,
@@ -94,6 +95,25 @@ def camera_status(event: CameraStatusChanged) -> AlertSpec | None:
         lat=event.lat,
         grids=(event.grid,) if event.grid else (),
         assignee=event.maintainer,
+    )
+
+
+def drone_alarm(event: DroneAlarm) -> AlertSpec:
+    """A drone returning home or low on battery, for its maintainer (else its grid's members)."""
+    battery = f"{event.battery_pct:g}" if event.battery_pct is not None else "?"
+    return AlertSpec(
+        source_type="drone",
+        source_id=event.drone,
+        kind=event.kind,
+        severity=event.severity,
+        title_key=f"alert.{event.kind}",
+        title_args={"drone": event.name, "code": event.drone, "battery": battery},
+        detail=f"telemetry of {event.ts.isoformat()}: battery {battery}%",
+        lon=event.lon,
+        lat=event.lat,
+        grids=(event.grid,) if event.grid else (),
+        assignee=event.maintainer,
+        value=event.battery_pct,
     )
 
 
