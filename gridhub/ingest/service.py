@@ -110,6 +110,10 @@ class BatchRunner:
         totals["accepted"] += outcome.accepted
         totals["dead_letters"] += outcome.dead_letters
         totals["duplicates"] += outcome.duplicates
+        # What the steps counted (checkins stored, owntracks_ignored, dji_no_fix, …): health
+        # shows what was ignored by design, not only what was stored or refused.
+        for what, n in outcome.stored.items():
+            totals[what] = totals.get(what, 0) + n
         if time.monotonic() - self._pruned_at >= PRUNE_EVERY_S:
             self.prune()
 

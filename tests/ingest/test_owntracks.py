@@ -125,9 +125,13 @@ def test_owntracks_over_a_real_mosquitto(
             body = orjson.dumps(android_location(created_at=1610748273 + n, tst=1610799026 + n))
             phone.publish("owntracks/W1/phone", body, qos=1).wait_for_publish(5)
         phone.publish("owntracks/W1/phone/event", b'{"_type":"transition"}', qos=1)
+        lwt = (PAYLOADS / "owntracks_lwt.json").read_bytes()
+        phone.publish("owntracks/W1/phone", lwt, qos=1).wait_for_publish(5)
         phone.loop_stop()
         phone.disconnect()
         wait_for(lambda: count(town, Checkin) == 3)
+        wait_for(lambda: service.health().get("owntracks_ignored") == 1)
+        assert service.health()["checkins"] == 3  # the transition's topic is not read
     finally:
         service.stop()
     with town() as session:
