@@ -70,7 +70,7 @@ def alerts_sink(settings: Settings) -> "EventSink":
     from gridhub.alerts.sink import AlertsSink
     from gridhub.mqtt.topics import Topics
 
-    topics = Topics(settings.mqtt.prefix, settings.cameras.frigate.topic_prefix)
+    topics = Topics.of(settings)
     context = AlertContext(settings.alerts, settings.timezone, settings.language, topics=topics)
     return AlertsSink(context)
 

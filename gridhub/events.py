@@ -94,6 +94,29 @@ class DroneMoved:
     ts: datetime
     alt_m: float | None = None
     battery_pct: float | None = None
+    heading: float | None = None
+    mode_code: int | None = None
+    """DJI's flight state (9: returning home)."""
+
+
+@dataclass(frozen=True, slots=True)
+class DroneAlarm:
+    """A registered drone's telemetry says it is returning home or low on battery (``active``),
+    or no longer so (not ``active``: its alert clears). Published by the cameras area, which
+    knows the drone's name and maintainer."""
+
+    drone: str
+    name: str
+    kind: str
+    """``drone_return_home`` or ``drone_low_battery``."""
+    active: bool
+    battery_pct: float | None
+    lon: float
+    lat: float
+    grid: str | None
+    maintainer: str | None
+    severity: Severity
+    ts: datetime
 
 
 @dataclass(frozen=True, slots=True)
@@ -121,7 +144,10 @@ class CameraStatusChanged:
 @dataclass(frozen=True, slots=True)
 class DetectionSeen:
     """Video analytics (Frigate) saw something wanted at a camera; one ``incident`` per
-    tracked object or review, its messages merging into one alert."""
+    tracked object or review, its messages merging into one alert. ``related`` are the
+    incident's other ids (a review's tracked objects): a review and its objects are one
+    alert. ``phase`` is Frigate's ``new``/``update``/``end``: an end is no repeat, and
+    nothing reopens a closed incident."""
 
     incident: str
     camera: str
@@ -135,6 +161,15 @@ class DetectionSeen:
     ts: datetime
     detail: str
     score: float | None = None
+    phase: str = "new"
+    related: tuple[str, ...] = ()
+    sub_labels: tuple[str, ...] = ()
+    """Who or what recognition named (a face, a plate)."""
+    started: datetime | None = None
+    """When the detection itself began (Frigate's start_time), not when it was heard of."""
+    ended: datetime | None = None
+    auto_resolve: bool = False
+    """Resolve the alert when the detection ends (a per-camera option)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -194,6 +229,7 @@ DomainEvent = (
     | SensorCleared
     | AreaWarning
     | DroneMoved
+    | DroneAlarm
     | CameraStatusChanged
     | DetectionSeen
     | ReportDispatched

@@ -16,8 +16,9 @@ from sqlalchemy.orm import Session, sessionmaker
 from gridhub.alerts.context import AlertContext
 from gridhub.alerts.service import AlertsService
 from gridhub.alerts.sink import AlertsSink
+from gridhub.cameras.drone_alarms import DroneFeeds
 from gridhub.cameras.frigate_listener import FrigateListener
-from gridhub.cameras.registry import drone_sink, registered_drones
+from gridhub.cameras.registry import registered_drones
 from gridhub.cameras.service import CamerasService
 from gridhub.config import Settings
 from gridhub.db import open_store
@@ -67,7 +68,7 @@ class Hub:
 
     def __post_init__(self) -> None:
         self.locator = GridLocator(self.sessions)
-        self.topics = Topics(self.settings.mqtt.prefix, self.settings.cameras.frigate.topic_prefix)
+        self.topics = Topics.of(self.settings)
         self.alert_context = AlertContext(
             config=self.settings.alerts,
             timezone=self.settings.timezone,
@@ -148,7 +149,7 @@ def build_hub(settings: Settings) -> Hub:
             hub.topics,
             hub.locator,
             registered_drones,
-            [alerts.sink, drone_sink],
+            [alerts.sink, DroneFeeds(settings.cameras, alerts.sink)],
             mqtt_url=mqtt_url,
             embedded=embedded,
         )

@@ -210,3 +210,16 @@ class PatrolWatch(Base):
     kind: Mapped[str] = mapped_column(String(8), primary_key=True)
     code: Mapped[str] = mapped_column(String(64), primary_key=True)
     last_seen_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class AlertAlias(Base):
+    """Another source id one alert stands for, open or closed: a Frigate review and each of
+    its tracked objects are one incident, and a late message of a closed one reopens nothing."""
+
+    __tablename__ = "alert_aliases"
+
+    source_type: Mapped[str] = mapped_column(String(16), primary_key=True)
+    source_id: Mapped[str] = mapped_column(String(128), primary_key=True)
+    alert_id: Mapped[int] = mapped_column(
+        BigId, ForeignKey("alerts.id", ondelete="CASCADE"), index=True
+    )

@@ -27,6 +27,7 @@ SOURCE_TYPES = (
     "sensor",
     "sos",
     "camera",
+    "drone",
     "analytics",
     "area_warning",
     "operator",
@@ -205,8 +206,7 @@ def _merge(
             note=f"{alert.severity} → {spec.severity}",
         )
         alert.severity = spec.severity
-        alert.title = _title(ctx, spec)
-        alert.title_key, alert.title_args = spec.title_key, spec.title_args or None
+        retitle(ctx, alert, spec)
         alert.policy = Policy.from_config(ctx.config.policies[spec.severity]).to_dict()
         if alert.acked_at is None:
             alert.level = 0  # the new severity's ladder, from the bottom
@@ -225,6 +225,12 @@ def _merge(
         )
     publish_change(session, ctx, alert, "update", before, now)
     return alert
+
+
+def retitle(ctx: AlertContext, alert: Alert, spec: AlertSpec) -> None:
+    """Give ``alert`` the title ``spec`` says (what was seen changed, or got worse)."""
+    alert.title = _title(ctx, spec)
+    alert.title_key, alert.title_args = spec.title_key, spec.title_args or None
 
 
 def _title(ctx: AlertContext, spec: AlertSpec) -> str:
@@ -257,4 +263,4 @@ def _open_alert(session: Session, spec: AlertSpec) -> Alert | None:
     return session.scalars(query).first()
 
 
-__all__ = ["AlertSpec", "clear_alerts", "raise_alert"]
+__all__ = ["AlertSpec", "clear_alerts", "raise_alert", "retitle"]

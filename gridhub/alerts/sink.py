@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from gridhub.alerts import lifecycle
 from gridhub.alerts.actions import act
 from gridhub.alerts.context import AlertContext
+from gridhub.alerts.detections import on_detection
 from gridhub.alerts.live import CAMERA_STATUS, CHECKINS, DRONES, publish_live
 from gridhub.alerts.messages import CITIZEN
 from gridhub.alerts.models import Alert
@@ -30,6 +31,7 @@ from gridhub.events import (
     CheckinStored,
     DetectionSeen,
     DomainEvent,
+    DroneAlarm,
     DroneMoved,
     ReportDispatched,
     ReportWithdrawn,
@@ -93,7 +95,14 @@ class AlertsSink:
                     ctx=self.ctx,
                 )
             elif isinstance(event, DetectionSeen):
-                raise_alert(session, rules.detection(event), event.ts, self.ctx)
+                on_detection(session, self.ctx, event)
+            elif isinstance(event, DroneAlarm):
+                if event.active:
+                    raise_alert(session, rules.drone_alarm(event), event.ts, self.ctx)
+                else:
+                    note = f"telemetry: {event.kind} over"
+                    clear_alerts(session, "drone", event.drone, event.kind, now, note=note,
+                                 ctx=self.ctx)  # fmt: skip
             elif isinstance(event, ReportDispatched):
                 raise_alert(session, rules.report(event), event.ts, self.ctx)
             elif isinstance(event, ReportWithdrawn):

@@ -18,6 +18,7 @@ from gridhub.api.routes import (
     dashboard,
     deadletters,
     docs,
+    drones,
     events,
     grids,
     health,
@@ -61,6 +62,7 @@ def create_app(hub: Hub, manage_services: bool = True) -> FastAPI:
         app.include_router(resource.router)
     for resource in (checkins, sensors, deadletters, reports, open311, report_page):
         app.include_router(resource.router)
+    app.include_router(drones.router)
     dashboard.mount(app)
     docs.mount(app)
     errors.document(app)

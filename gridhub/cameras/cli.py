@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from pydantic import ValidationError
 
 from gridhub.cameras.discovery import MULTICAST, probe
 from gridhub.cameras.registry import (
@@ -19,6 +20,8 @@ from gridhub.cameras.secrets import CredentialBox
 from gridhub.cli_context import REFUSED_EXIT_CODE, context, fail, refuse
 from gridhub.db import transaction
 from gridhub.geo.locator import GridLocator
+from gridhub.geo.repository import grid_point
+from gridhub.reasons import describe
 
 cameras_app = typer.Typer(help="Cameras and drones: registry, ONVIF, health.", no_args_is_help=True)
 
@@ -67,10 +70,15 @@ def add_command(
     user: Annotated[str, typer.Option(help="ONVIF user name; the password is read from stdin.")],
     code: Annotated[str, typer.Option(help="Code to register the camera under.")],
     name: Annotated[str | None, typer.Option(help="Display name (default: the model).")] = None,
-    kind: Annotated[str, typer.Option(help="fixed, ptz, dome or body.")] = "fixed",
+    kind: Annotated[
+        str | None, typer.Option(help="fixed, ptz, dome or body (default: ptz if it has PTZ).")
+    ] = None,
     lon: Annotated[float | None, typer.Option(help="Longitude (WGS84).")] = None,
     lat: Annotated[float | None, typer.Option(help="Latitude (WGS84).")] = None,
-    grid: Annotated[str | None, typer.Option(help="Grid code, overriding the location.")] = None,
+    grid: Annotated[
+        str | None,
+        typer.Option(help="Grid code, overriding the location (without one: the grid's point)."),
+    ] = None,
     maintainer: Annotated[str | None, typer.Option(help="Member code who maintains it.")] = None,
 ) -> None:
     """Read device information, profiles and stream/snapshot URIs into the registry."""
@@ -80,14 +88,31 @@ def add_command(
 
     password = sys.stdin.readline().rstrip("\r\n")
     cli = context(ctx)
+    if lon is None or lat is None:  # refused here, before the camera is asked anything
+        if grid is None:
+            fail(f"{code}: refused: give --lon and --lat, or --grid", code=REFUSED_EXIT_CODE)
+        with cli.sessions() as session:
+            point = grid_point(session, grid)
+        if point is None:
+            fail(f"{code}: refused: grid {grid!r} does not exist", code=REFUSED_EXIT_CODE)
+        lon, lat = point
+    try:
+        planned = CameraRecord(
+            code=code, name=name or code, kind=kind or "fixed", lon=lon, lat=lat, grid=grid,
+            maintainer=maintainer,
+        )  # fmt: skip
+    except ValidationError as exc:
+        fail(f"{code}: refused: {describe(exc)}", code=REFUSED_EXIT_CODE)
     try:
         report = asyncio.run(
             read_device(onvif, user, password, cli.settings.cameras.onvif_timeout_s)
         )
-        record = CameraRecord(
-            code=code, name=name or f"{report.info.manufacturer} {report.info.model}",
-            kind=kind, lon=lon, lat=lat, grid=grid, maintainer=maintainer,
-        )  # fmt: skip
+        record = planned.model_copy(
+            update={
+                "name": name or f"{report.info.manufacturer} {report.info.model}",
+                "kind": kind or ("ptz" if report.ptz else "fixed"),
+            }
+        )
         box = CredentialBox(cli.settings.secret())
         with transaction(cli.sessions) as session:
             camera = register_device(

@@ -1,5 +1,6 @@
 """Frigate's MQTT topics → ``frigate.handle`` → the event sink, one transaction per message,
-acknowledged after the commit."""
+acknowledged after the commit. A message that cannot be used (malformed, or from a camera
+gridhub does not know) is a dead letter with its reason, like any other on the hub's broker."""
 
 import logging
 import queue
@@ -12,6 +13,7 @@ from gridhub.config import Settings
 from gridhub.db import transaction, utcnow
 from gridhub.events import EventSink
 from gridhub.mqtt.client import BrokerAddress, MqttClient
+from gridhub.mqtt.deadletters import DeadLetterRow, store_dead_letters
 from gridhub.mqtt.inbound import Received
 from gridhub.mqtt.topics import Kind, Topics
 
@@ -77,9 +79,15 @@ class FrigateListener:
                 with transaction(self.sessions) as session:
                     handle(session, kind, received.payload, self.config, utcnow(), self.sink)
                 self.handled += 1
-            except ValueError as exc:  # malformed: logged and dropped, never retried forever
+            except ValueError as exc:  # unusable: a dead letter, never retried forever
                 self.rejected += 1
                 log.warning("Frigate %s message rejected: %s", kind, exc)
+                try:
+                    with transaction(self.sessions) as session:
+                        store_dead_letters(session, [DeadLetterRow.of(received, str(exc))])
+                except Exception:
+                    log.exception("Frigate dead letter not stored; the broker will redeliver it")
+                    continue
             except Exception:
                 log.exception("Frigate %s message failed; the broker will redeliver it", kind)
                 continue

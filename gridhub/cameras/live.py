@@ -6,6 +6,7 @@ from collections.abc import AsyncIterator
 
 import cv2
 
+from gridhub.cameras.logins import Login
 from gridhub.cameras.probe import open_capture
 from gridhub.cameras.snapshots import SnapshotError, encode_jpeg
 from gridhub.config.cameras import CamerasConfig
@@ -25,7 +26,9 @@ class LiveViews:
         self.config = config
         self.viewers: dict[str, int] = {}
 
-    async def start(self, code: str, url: str, frames: int | None = None) -> AsyncIterator[bytes]:
+    async def start(
+        self, code: str, url: str, frames: int | None = None, login: Login | None = None
+    ) -> AsyncIterator[bytes]:
         """Take a viewer slot and open the stream, so refusals come before the response starts.
 
         Returns the MJPEG body; the slot is given back when it ends or the viewer leaves.
@@ -36,7 +39,7 @@ class LiveViews:
             )
         self.viewers[code] = self.viewers.get(code, 0) + 1
         try:
-            capture = await asyncio.to_thread(open_capture, url, self.config)
+            capture = await asyncio.to_thread(open_capture, url, self.config, login)
             if not capture.isOpened():
                 capture.release()
                 raise SnapshotError("stream cannot be opened")

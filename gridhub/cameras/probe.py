@@ -19,6 +19,7 @@ from functools import partial
 import cv2
 import numpy as np
 
+from gridhub.cameras.logins import Login, login_problem, with_login
 from gridhub.config.cameras import CamerasConfig
 
 # FFmpeg's RTSP defaults probe the stream for seconds and try UDP first; TCP and a short
@@ -37,6 +38,7 @@ THUMB_SIZE = (64, 48)  # cheap to compare; enough to tell black, frozen and movi
 class ProbeTarget:
     code: str
     url: str
+    login: Login | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,8 +59,9 @@ def configure_opencv() -> None:
     cv2.utils.logging.setLogLevel(cv2.utils.logging.LOG_LEVEL_ERROR)
 
 
-def open_capture(url: str, config: CamerasConfig) -> cv2.VideoCapture:
-    """A capture with open and read timeouts (the backend's defaults wait ~30 s)."""
+def open_capture(url: str, config: CamerasConfig, login: Login | None = None) -> cv2.VideoCapture:
+    """A capture with open and read timeouts (the backend's defaults wait ~30 s), the
+    camera's login applied here only (see ``logins``)."""
     configure_opencv()
     params = [
         cv2.CAP_PROP_OPEN_TIMEOUT_MSEC,
@@ -66,16 +69,17 @@ def open_capture(url: str, config: CamerasConfig) -> cv2.VideoCapture:
         cv2.CAP_PROP_READ_TIMEOUT_MSEC,
         config.read_timeout_ms,
     ]
-    return cv2.VideoCapture(url, cv2.CAP_FFMPEG, params)
+    return cv2.VideoCapture(with_login(url, login), cv2.CAP_FFMPEG, params)
 
 
 def probe_stream(target: ProbeTarget, config: CamerasConfig) -> ProbeResult:
     """Open ``target`` and judge it; blocking, so call it from a thread."""
     started = time.monotonic()
-    capture = open_capture(target.url, config)
+    capture = open_capture(target.url, config, target.login)
     try:
         if not capture.isOpened():
-            return _result(target, "offline", "stream cannot be opened", started)
+            refused = login_problem(target.url, target.login, config.open_timeout_ms / 1000)
+            return _result(target, "offline", refused or "stream cannot be opened", started)
         thumbs, stamps, shape = [], [], None
         for _ in range(config.probe_frames):
             ok, frame = capture.read()

@@ -30,6 +30,7 @@ COLUMNS = (
     "snapshot_url",
     "maintainer",
     "grid",
+    "pinned",
 )
 URL_SCHEMES = ("rtsp://", "rtsps://", "http://", "https://", "rtmp://")
 # A drone counts as over a grid while its last position is at most this old.
@@ -69,6 +70,11 @@ class CameraRecord(BaseModel):
     snapshot_url: str | None = None
     maintainer: str | None = None
     grid: str | None = None
+    pinned: bool | None = Field(
+        None,
+        description="A drone's grid stays the given one wherever it flies; without it, "
+        "a drone's grid is only where it starts and then follows its position.",
+    )
 
     @field_validator("*", mode="before")
     @classmethod
@@ -176,7 +182,11 @@ def import_cameras(
             report.updated.append(record.code)
         _apply(camera, record)
         grid_code = record.grid or located.get(record.code)
-        camera.grid_override = record.grid is not None
+        # A fixed camera's grid given in the file is where it belongs; a drone's is its home
+        # until it flies, unless pinned (then it stays there).
+        camera.grid_override = record.grid is not None and (
+            record.kind != "drone" or bool(record.pinned)
+        )
         camera.grid_id = grids[grid_code].id if grid_code else None
     session.flush()
     return report

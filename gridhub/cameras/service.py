@@ -16,11 +16,12 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from gridhub.cameras.frigate_listener import FrigateListener
 from gridhub.cameras.live import LiveViews
+from gridhub.cameras.logins import Login
 from gridhub.cameras.models import Camera
 from gridhub.cameras.probe import ProbeResult, probe_pool, run_round
 from gridhub.cameras.secrets import CredentialBox
 from gridhub.cameras.snapshots import SnapshotCache, Source
-from gridhub.cameras.status import StatusChange, apply_results, probe_targets
+from gridhub.cameras.status import StatusChange, apply_results, camera_login, probe_targets
 from gridhub.config import Settings
 from gridhub.db import transaction, utcnow
 from gridhub.events import EventSink
@@ -39,7 +40,7 @@ def probe_all(
     """One round over every registered stream; results recorded, each change an event."""
     config = settings.cameras
     with sessions() as session:
-        targets = probe_targets(session)
+        targets = probe_targets(session, CredentialBox(settings.secret()))
     results = run_round(targets, config, pool, on_result)
     with transaction(sessions) as session:
         changes = apply_results(session, results, config, now or utcnow(), sink)
@@ -99,15 +100,17 @@ class CamerasService:
             }
         return report
 
+    def login(self, camera: Camera) -> Login | None:
+        """The camera's login, password opened: for the call that opens the camera only."""
+        return camera_login(camera, self.box)
+
     def source(self, camera: Camera) -> Source:
-        """Where the camera's picture comes from, with its credentials opened."""
-        password = self.box.open(camera.onvif_secret) if camera.onvif_secret else None
+        """Where the camera's picture comes from, with its login opened."""
         return Source(
             camera.code,
             camera.snapshot_url,
             camera.sub_stream_url or camera.stream_url,
-            camera.onvif_user,
-            password,
+            self.login(camera),
         )
 
     def _run(self) -> None:

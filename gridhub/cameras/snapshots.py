@@ -12,6 +12,7 @@ import aiohttp
 import cv2
 from cv2.typing import MatLike
 
+from gridhub.cameras.logins import Login
 from gridhub.cameras.probe import open_capture
 from gridhub.config.cameras import CamerasConfig
 
@@ -25,18 +26,17 @@ class SnapshotError(Exception):
 
 @dataclass(frozen=True, slots=True)
 class Source:
-    """Where a camera's picture comes from (credentials already decrypted)."""
+    """Where a camera's picture comes from (its login already opened)."""
 
     code: str
     snapshot_url: str | None
     stream_url: str | None
-    user: str | None = None
-    password: str | None = None
+    login: Login | None = None
 
 
-def grab_frame(url: str, config: CamerasConfig) -> bytes:
+def grab_frame(url: str, config: CamerasConfig, login: Login | None = None) -> bytes:
     """One frame of a stream as JPEG; blocking (OpenCV), so run it in a thread."""
-    capture = open_capture(url, config)
+    capture = open_capture(url, config, login)
     try:
         if not capture.isOpened():
             raise SnapshotError("stream cannot be opened")
@@ -55,24 +55,41 @@ def encode_jpeg(frame: MatLike) -> bytes:
     return jpeg.tobytes()
 
 
-async def fetch_snapshot(url: str, user: str | None, password: str | None) -> bytes:
-    """GET a camera's snapshot URI (HTTP digest auth when it has credentials)."""
-    middlewares = (aiohttp.DigestAuthMiddleware(user, password),) if user and password else ()
-    timeout = aiohttp.ClientTimeout(total=SNAPSHOT_TIMEOUT_S)
-    try:
-        async with (
-            aiohttp.ClientSession(timeout=timeout, middlewares=middlewares) as client,
-            client.get(url) as response,
-        ):
-            body = await response.read()
-            status = response.status
-    except (aiohttp.ClientError, TimeoutError) as exc:
-        raise SnapshotError(f"snapshot URI unreachable: {exc or type(exc).__name__}") from None
+async def fetch_snapshot(url: str, login: Login | None) -> bytes:
+    """GET a camera's snapshot URI with its login: digest (what ONVIF asks cameras for), then
+    basic when the camera answers with a basic challenge."""
+    status, challenge, body = await _get(url, login, digest=True)
+    if status == 401 and login is not None and challenge.lower().startswith("basic"):
+        status, challenge, body = await _get(url, login, digest=False)
+    if status == 401:
+        raise SnapshotError(
+            "snapshot URI refused the registered login"
+            if login is not None
+            else "snapshot URI asks for a login, none is registered"
+        )
     if status >= 300:
         raise SnapshotError(f"snapshot URI answered HTTP {status}")
     if not body.startswith(JPEG_MAGIC):
         raise SnapshotError("snapshot URI did not return a JPEG")
     return body
+
+
+async def _get(url: str, login: Login | None, digest: bool) -> tuple[int, str, bytes]:
+    """Status, ``WWW-Authenticate`` challenge and body of one GET."""
+    middlewares = (
+        (aiohttp.DigestAuthMiddleware(login.user, login.password),) if login and digest else ()
+    )
+    auth = aiohttp.BasicAuth(login.user, login.password) if login and not digest else None
+    timeout = aiohttp.ClientTimeout(total=SNAPSHOT_TIMEOUT_S)
+    try:
+        async with (
+            aiohttp.ClientSession(timeout=timeout, middlewares=middlewares) as client,
+            client.get(url, auth=auth) as response,
+        ):
+            challenge = response.headers.get("WWW-Authenticate", "")
+            return response.status, challenge, await response.read()
+    except (aiohttp.ClientError, TimeoutError) as exc:
+        raise SnapshotError(f"snapshot URI unreachable: {exc or type(exc).__name__}") from None
 
 
 class SnapshotCache:
@@ -96,12 +113,19 @@ class SnapshotCache:
             return picture
 
     async def _fetch(self, source: Source) -> bytes:
+        refused: SnapshotError | None = None
         if source.snapshot_url:
             try:
-                return await fetch_snapshot(source.snapshot_url, source.user, source.password)
-            except SnapshotError:
+                return await fetch_snapshot(source.snapshot_url, source.login)
+            except SnapshotError as exc:
                 if not source.stream_url:
                     raise
+                refused = exc  # kept: said if the stream fails too
         if not source.stream_url:
             raise SnapshotError(f"camera {source.code} has neither snapshot URI nor stream")
-        return await asyncio.to_thread(grab_frame, source.stream_url, self.config)
+        try:
+            return await asyncio.to_thread(grab_frame, source.stream_url, self.config, source.login)
+        except SnapshotError as exc:
+            if refused is None:
+                raise
+            raise SnapshotError(f"{refused}; stream: {exc}") from None

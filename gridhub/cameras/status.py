@@ -7,8 +7,10 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload
 
+from gridhub.cameras.logins import Login
 from gridhub.cameras.models import Camera, CameraStatusChange
 from gridhub.cameras.probe import ProbeResult, ProbeTarget, next_status
+from gridhub.cameras.secrets import CredentialBox
 from gridhub.config.cameras import CamerasConfig
 from gridhub.events import CameraStatusChanged, EventSink
 from gridhub.severity import Severity
@@ -25,14 +27,22 @@ class StatusChange:
     reason: str | None
 
 
-def probe_targets(session: Session) -> list[ProbeTarget]:
-    """Every feed with a stream to probe (the sub-stream when there is one: it is cheaper)."""
+def probe_targets(session: Session, box: CredentialBox | None = None) -> list[ProbeTarget]:
+    """Every feed with a stream to probe (the sub-stream when there is one: it is cheaper),
+    with its login opened by ``box`` (without a box: no logins, e.g. to count them)."""
     query = select(Camera).where(Camera.stream_url.is_not(None)).order_by(Camera.code)
     return [
-        ProbeTarget(c.code, url)
+        ProbeTarget(c.code, url, camera_login(c, box) if box else None)
         for c in session.scalars(query)
         if (url := c.sub_stream_url or c.stream_url) is not None  # always: the query asks for one
     ]
+
+
+def camera_login(camera: Camera, box: CredentialBox) -> Login | None:
+    """The camera's registered login (one for ONVIF and its streams), password opened."""
+    if not camera.onvif_user:
+        return None
+    return Login(camera.onvif_user, box.open(camera.onvif_secret) if camera.onvif_secret else "")
 
 
 def apply_results(

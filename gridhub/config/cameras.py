@@ -24,6 +24,13 @@ class FrigateConfig(Section):
         default_factory=dict,
         description="Frigate camera name → registered camera code; unmapped names are used as is.",
     )
+    review_detections: bool = Field(
+        False,
+        description="Also alert on reviews of severity 'detection' (not only 'alert').",
+    )
+    auto_resolve_cameras: tuple[str, ...] = Field(
+        (), description="Registered cameras whose alert is resolved when Frigate's event ends."
+    )
 
 
 class CamerasConfig(Section):
@@ -54,3 +61,10 @@ class CamerasConfig(Section):
     live_fps: float = Field(5.0, gt=0, le=30, description="Frames per second sent to viewers.")
     onvif_timeout_s: float = Field(10.0, gt=0, description="ONVIF request timeout.")
     frigate: FrigateConfig = Field(default_factory=FrigateConfig)
+    drone_low_battery_pct: float = Field(
+        25, ge=0, le=100, description="A flying drone's battery below this alerts its maintainer."
+    )
+    drone_return_home_modes: tuple[int, ...] = Field(
+        (9,), description="DJI mode_code values meaning the drone is returning home (9)."
+    )
+    drone_alarm_severity: Severity = "orange"

@@ -91,3 +91,12 @@ class IngestConfig(Section):
         description="Default band below a threshold, as a fraction of it, before a level clears.",
     )
     db_retry_max_s: float = Field(10, gt=0, description="Longest pause between store retries.")
+    dead_letter_retention_days: float = Field(
+        30, gt=0, description="Dead letters last seen longer ago than this are deleted."
+    )
+    owntracks_users: dict[str, str] = Field(
+        {},
+        description="OwnTracks topic user → member code, for phones set up with another user "
+        "name; unmapped users are member codes. With broker sign-in a phone publishes only "
+        "under its own user, so there the user must be the member's code.",
+    )

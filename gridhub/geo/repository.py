@@ -75,6 +75,17 @@ def region_by_code(session: Session, code: str) -> Region | None:
     return session.scalar(select(Region).where(Region.code == code))
 
 
+def grid_point(session: Session, code: str) -> tuple[float, float] | None:
+    """A point surely inside the grid ``code`` (its point on surface), as (lon, lat); None if
+    there is no such grid with a polygon."""
+    region = region_by_code(session, code)
+    geometry = to_geometry(region.geom) if region is not None and region.level == "grid" else None
+    if geometry is None:
+        return None
+    point = geometry.point_on_surface()
+    return point.x, point.y
+
+
 def regions_by_code(session: Session, codes: Iterable[str]) -> dict[str, Region]:
     wanted = list(dict.fromkeys(codes))
     found: dict[str, Region] = {}

@@ -36,6 +36,7 @@ class CheckinRow(NamedTuple):
     in_assigned_grid: bool
     checkpoint_id: str | None
     note: str | None
+    battery_pct: float | None
 
 
 COLUMNS = CheckinRow._fields
@@ -53,6 +54,7 @@ PG_TYPES = (
     "bool",
     "text",
     "text",
+    "float8",
 )
 # One statement per batch. The rows travel as one JSON document (orjson encodes a batch far
 # faster than psycopg adapts per-column arrays), and the unique (worker_code, msg_id) key
@@ -192,6 +194,7 @@ def _row(item: Item, worker: str, grids: set[str], received_at: datetime) -> Che
         item.grid is not None and item.grid in grids,
         payload.checkpoint_id,
         payload.note,
+        payload.battery_pct,
     )
 
 

@@ -13,7 +13,8 @@ from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from gridhub.events import DroneMoved
-from gridhub.ingest.models import Drone, DronePosition
+from gridhub.ingest.models import DjiDock, Drone, DronePosition
+from gridhub.ingest.payloads import DjiOsdPayload
 from gridhub.ingest.pipeline import BatchContext, Item
 
 DJI_TOPIC_START = "thing/product/"
@@ -88,8 +89,10 @@ def _store_telemetry(ctx: BatchContext, items: list[Item], known: set[str]) -> l
                 "lon": item.lon,
                 "lat": item.lat,
                 "alt_m": item.payload.alt_m,
+                "alt_wgs84_m": item.payload.alt_wgs84_m,
                 "heading": item.payload.heading,
                 "battery_pct": item.payload.battery_pct,
+                "mode_code": item.payload.mode_code,
                 "grid_code": item.grid,
             }
             for item in items
@@ -115,6 +118,7 @@ def _store_telemetry(ctx: BatchContext, items: list[Item], known: set[str]) -> l
         lon, lat = item.position()
         drone.lon, drone.lat, drone.grid_code = lon, lat, item.grid
         drone.alt_m, drone.heading = item.payload.alt_m, item.payload.heading
+        drone.alt_wgs84_m, drone.mode_code = item.payload.alt_wgs84_m, item.payload.mode_code
         drone.battery_pct, drone.last_ts = item.payload.battery_pct, item.payload.ts
         ctx.events.append(
             DroneMoved(
@@ -125,6 +129,49 @@ def _store_telemetry(ctx: BatchContext, items: list[Item], known: set[str]) -> l
                 item.payload.ts,
                 item.payload.alt_m,
                 item.payload.battery_pct,
+                item.payload.heading,
+                item.payload.mode_code,
             )
         )
     return items
+
+
+def store_dock_status(ctx: BatchContext, items: list[Item]) -> list[Item]:
+    """A dock's own ``osd`` (sent in parts, every 2 s) updates its state: each property it
+    names, newest by timestamp; the rest is kept from earlier parts."""
+    serials = {item.sender for item in items if item.sender}
+    docks = {
+        dock.serial_number: dock
+        for dock in ctx.session.scalars(select(DjiDock).where(DjiDock.serial_number.in_(serials)))
+    }
+    for item in sorted(items, key=lambda i: i.payload.timestamp):
+        payload: DjiOsdPayload = item.payload
+        serial = item.sender or ""
+        dock = docks.get(serial)
+        if dock is None:
+            dock = docks[serial] = DjiDock(serial_number=serial, last_ts=payload.timestamp)
+            ctx.session.add(dock)
+        elif payload.timestamp < dock.last_ts:
+            continue
+        _apply_dock(dock, payload)
+    ctx.count("dji_dock_status", len(items))
+    return items
+
+
+def _apply_dock(dock: DjiDock, payload: DjiOsdPayload) -> None:
+    data = payload.data
+    dock.last_ts = payload.timestamp
+    if data.mode_code is not None:
+        dock.mode_code = data.mode_code
+    if data.drone_in_dock is not None:
+        dock.drone_in_dock = bool(data.drone_in_dock)
+    charge = data.drone_charge_state or {}
+    if isinstance(charge.get("state"), int):
+        dock.drone_charging = charge["state"] == 1  # DJI: 0 idle, 1 charging
+    if isinstance(charge.get("capacity_percent"), int | float):
+        dock.drone_battery_pct = charge["capacity_percent"]
+    sub_device = (data.model_extra or {}).get("sub_device")
+    if isinstance(sub_device, dict) and isinstance(sub_device.get("device_sn"), str):
+        dock.drone_serial = sub_device["device_sn"][:64]
+    if payload.has_fix():
+        dock.lon, dock.lat = data.longitude, data.latitude

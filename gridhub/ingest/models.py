@@ -43,6 +43,7 @@ class Checkin(Base):
     lat: Mapped[float] = mapped_column(Float)
     crs: Mapped[str] = mapped_column(String(8), doc="The coordinate system the phone reported.")
     accuracy_m: Mapped[float | None] = mapped_column(Float)
+    battery_pct: Mapped[float | None] = mapped_column(Float, doc="The phone's battery, if sent.")
     grid_code: Mapped[str | None] = mapped_column(String(64))
     in_assigned_grid: Mapped[bool] = mapped_column(Boolean)
     checkpoint_id: Mapped[str | None] = mapped_column(String(64))
@@ -146,9 +147,11 @@ class Drone(Base):
     name: Mapped[str | None] = mapped_column(String(200))
     lon: Mapped[float | None] = mapped_column(Float)
     lat: Mapped[float | None] = mapped_column(Float)
-    alt_m: Mapped[float | None] = mapped_column(Float)
-    heading: Mapped[float | None] = mapped_column(Float)
+    alt_m: Mapped[float | None] = mapped_column(Float, doc="Above take-off (DJI elevation).")
+    alt_wgs84_m: Mapped[float | None] = mapped_column(Float, doc="Ellipsoid (DJI height).")
+    heading: Mapped[float | None] = mapped_column(Float, doc="0–360° clockwise from north.")
     battery_pct: Mapped[float | None] = mapped_column(Float)
+    mode_code: Mapped[int | None] = mapped_column(Integer, doc="DJI's flight state.")
     grid_code: Mapped[str | None] = mapped_column(String(64))
     last_ts: Mapped[datetime | None] = mapped_column(UtcDateTime)
 
@@ -169,9 +172,27 @@ class DronePosition(Base):
     lon: Mapped[float] = mapped_column(Float)
     lat: Mapped[float] = mapped_column(Float)
     alt_m: Mapped[float | None] = mapped_column(Float)
+    alt_wgs84_m: Mapped[float | None] = mapped_column(Float)
     heading: Mapped[float | None] = mapped_column(Float)
     battery_pct: Mapped[float | None] = mapped_column(Float)
+    mode_code: Mapped[int | None] = mapped_column(Integer)
     grid_code: Mapped[str | None] = mapped_column(String(64))
+
+
+class DjiDock(Base):
+    """A DJI dock's state from its own ``osd`` (newest by its timestamp)."""
+
+    __tablename__ = "dji_docks"
+
+    serial_number: Mapped[str] = mapped_column(String(64), primary_key=True)
+    last_ts: Mapped[datetime] = mapped_column(UtcDateTime)
+    mode_code: Mapped[int | None] = mapped_column(Integer, doc="0 idle … 4 working (DJI).")
+    drone_in_dock: Mapped[bool | None] = mapped_column(Boolean)
+    drone_charging: Mapped[bool | None] = mapped_column(Boolean)
+    drone_battery_pct: Mapped[float | None] = mapped_column(Float)
+    drone_serial: Mapped[str | None] = mapped_column(String(64))
+    lon: Mapped[float | None] = mapped_column(Float)
+    lat: Mapped[float | None] = mapped_column(Float)
 
 
 class AreaWarningRecord(Base):

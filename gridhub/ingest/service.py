@@ -2,7 +2,9 @@
 
 import logging
 import threading
+import time
 from collections.abc import Callable, Sequence
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy.exc import DBAPIError, IntegrityError
@@ -15,19 +17,21 @@ from gridhub.geo.crs import to_wgs84
 from gridhub.geo.roster import member_grid_codes
 from gridhub.ingest.batcher import Batcher
 from gridhub.ingest.checkins import CheckinStore, RosterCache
-from gridhub.ingest.drones import DroneRegistry, TelemetryStore
+from gridhub.ingest.drones import DroneRegistry, TelemetryStore, store_dock_status
 from gridhub.ingest.pipeline import BatchOutcome, Locator, Pipeline, Received
 from gridhub.ingest.sensors import ReadingStore, WarningStore
 from gridhub.ingest.steps import Decode, Dedup, Emit, Locate, Store, Validate
 from gridhub.ingest.warnings import AreaWarningStore
 from gridhub.mqtt.client import BrokerAddress, MqttClient
-from gridhub.mqtt.deadletters import DeadLetterRow, store_dead_letters
+from gridhub.mqtt.deadletters import DeadLetterRow, prune_dead_letters, store_dead_letters
 from gridhub.mqtt.topics import Kind, Topics
 
 log = logging.getLogger(__name__)
 
 DB_RETRY_MIN_S = 0.2
 """First pause after the store fails; doubles up to ingest.db_retry_max_s."""
+PRUNE_EVERY_S = 3600.0
+"""Dead-letter retention is days: pruning once an hour (after a batch) keeps the table small."""
 
 
 def build_pipeline(
@@ -44,8 +48,9 @@ def build_pipeline(
     return Pipeline(
         (
             Decode(topics, ingest.max_payload_bytes),
-            Validate(ingest.future_tolerance_s),
-            Dedup(on_insert=frozenset({Kind.CHECKIN})),
+            Validate(ingest.future_tolerance_s, ingest.owntracks_users),
+            # Dock states are upserts by timestamp: a redelivery changes nothing.
+            Dedup(on_insert=frozenset({Kind.CHECKIN, Kind.DJI_DOCK})),
             Locate(locator, to_wgs84),
             Store(
                 {
@@ -54,6 +59,7 @@ def build_pipeline(
                     Kind.SENSOR_WARNING: WarningStore(),
                     Kind.DRONE_TELEMETRY: TelemetryStore(drones),
                     Kind.AREA_WARNING: AreaWarningStore(locator),
+                    Kind.DJI_DOCK: store_dock_status,
                 }
             ),
             Emit(sinks),
@@ -75,11 +81,14 @@ class BatchRunner:
         sessions: sessionmaker[Session],
         ack: Callable[[Sequence[Received]], int],
         retry_max_s: float = 10.0,
+        dead_letter_retention: timedelta = timedelta(days=30),
     ) -> None:
         self.pipeline = pipeline
         self.sessions = sessions
         self.ack = ack
         self.retry_max_s = retry_max_s
+        self.dead_letter_retention = dead_letter_retention
+        self._pruned_at = -PRUNE_EVERY_S
         self.store_error: str | None = None
         self.stop_event = threading.Event()
         self.totals = {
@@ -101,6 +110,22 @@ class BatchRunner:
         totals["accepted"] += outcome.accepted
         totals["dead_letters"] += outcome.dead_letters
         totals["duplicates"] += outcome.duplicates
+        # What the steps counted (checkins stored, owntracks_ignored, dji_no_fix, …): health
+        # shows what was ignored by design, not only what was stored or refused.
+        for what, n in outcome.stored.items():
+            totals[what] = totals.get(what, 0) + n
+        if time.monotonic() - self._pruned_at >= PRUNE_EVERY_S:
+            self.prune()
+
+    def prune(self) -> int:
+        """Delete dead letters past their retention; a failure is logged and tried later."""
+        self._pruned_at = time.monotonic()
+        try:
+            with transaction(self.sessions) as session:
+                return prune_dead_letters(session, self.dead_letter_retention, datetime.now(UTC))
+        except DBAPIError as exc:
+            log.warning("dead letters not pruned: %s", _first_line(exc))
+            return 0
 
     def _commit_with_retry(self, batch: list[Received]) -> BatchOutcome | None:
         pause = DB_RETRY_MIN_S
@@ -193,6 +218,7 @@ class IngestService:
             sessions,
             self._ack,
             settings.ingest.db_retry_max_s,
+            timedelta(days=settings.ingest.dead_letter_retention_days),
         )
         self.batcher = Batcher(
             self.runner, settings.ingest.batch_size, settings.ingest.batch_wait_ms / 1000

@@ -1,6 +1,6 @@
 """The generic pipeline steps: decode, validate, dedup, locate, emit."""
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import timedelta
 from typing import Any
 
@@ -26,6 +26,7 @@ from gridhub.ingest.payloads import (
     CheckinPayload,
     DjiOsdPayload,
     DroneTelemetryPayload,
+    OwnTracksLocation,
 )
 from gridhub.ingest.pipeline import BatchContext, Item, Locator
 from gridhub.mqtt.topics import Kind, Topics
@@ -94,29 +95,53 @@ def _json_type(value: Any) -> str:
 
 
 class Validate:
-    """Payload schema, sender consistency, and no timestamps from the far future."""
+    """Payload schema, sender consistency, and no timestamps from the far future.
 
-    def __init__(self, future_tolerance_s: float) -> None:
+    OwnTracks locations become check-ins of the member their topic's user stands for; its
+    other message types (``lwt``, ``transition``, ``waypoint``…) carry no patrol position and
+    are ignored by design, counted as ``owntracks_ignored``.
+    """
+
+    def __init__(
+        self, future_tolerance_s: float, owntracks_users: Mapping[str, str] | None = None
+    ) -> None:
         self.tolerance = timedelta(seconds=future_tolerance_s)
+        self.owntracks_users = dict(owntracks_users or {})
 
     def __call__(self, ctx: BatchContext) -> None:
         latest = ctx.now + self.tolerance
         kept = []
         for item in ctx.items:
+            if item.kind is Kind.OWNTRACKS:
+                message_type = item.data.get("_type")
+                if isinstance(message_type, str) and message_type != "location":
+                    ctx.count("owntracks_ignored")
+                    continue
             try:
                 payload = MODELS[item.kind].model_validate(item.data)
             except ValidationError as exc:
                 ctx.reject(item, f"invalid {item.kind.value}: {describe(exc)}")
                 continue
             if isinstance(payload, DjiOsdPayload):
-                payload = payload.as_telemetry()
+                if payload.is_dock():
+                    item.kind = Kind.DJI_DOCK
+                elif not payload.has_fix():  # DJI's in-dock 0, 0: nothing moves
+                    ctx.count("dji_no_fix")
+                    continue
+                else:
+                    payload = payload.as_telemetry()
+            elif isinstance(payload, OwnTracksLocation):
+                payload = payload.as_checkin()
+                item.kind = Kind.CHECKIN
+                item.sender = self.owntracks_users.get(item.sender or "", item.sender)
             item.payload = payload
             named = getattr(payload, SENDER_FIELDS.get(item.kind, ""), None)
             if named is not None and named != item.sender:
                 ctx.reject(item, f"sender mismatch: topic names {item.sender!r}, payload {named!r}")
                 continue
-            if payload.ts > latest:
-                ctx.reject(item, f"timestamp in the future: {payload.ts.isoformat()}")
+            when = payload.timestamp if isinstance(payload, DjiOsdPayload) else payload.ts
+            if when > latest:
+                ctx.reject(item, f"timestamp in the future: {when.isoformat()}")
                 continue
             if isinstance(payload, AreaWarningPayload):
                 item.sender = payload.issuer or AREA_ISSUER

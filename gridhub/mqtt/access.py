@@ -36,7 +36,7 @@ INTEGRATION_ROLES = (Role.FRIGATE, Role.DJI, Role.WARNINGS)
 
 # What a user named after its code writes and reads: the contract's topics naming that code.
 OWN_TOPICS: dict[Role, tuple[tuple[Kind, ...], tuple[Kind, ...]]] = {
-    Role.MEMBER: ((Kind.CHECKIN, Kind.MEMBER_ACK), (Kind.MEMBER_ALERTS,)),
+    Role.MEMBER: ((Kind.CHECKIN, Kind.MEMBER_ACK, Kind.OWNTRACKS), (Kind.MEMBER_ALERTS,)),
     Role.SENSOR: ((Kind.SENSOR_READING, Kind.SENSOR_WARNING), ()),
     Role.DRONE: ((Kind.DRONE_TELEMETRY,), ()),
 }

@@ -129,7 +129,7 @@ def mosquitto_config(
             "the hub will sign in with; it becomes the user allowed everything"
         )
         return
-    topics = Topics(settings.mqtt.prefix, settings.cameras.frigate.topic_prefix)
+    topics = Topics.of(settings)
     with cli.sessions() as session:
         table = access_table(session, topics, credentials.broker_user(topics))
     setup = MosquittoSetup(

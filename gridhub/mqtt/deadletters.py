@@ -1,15 +1,22 @@
-"""Dead letters: messages that could not be used, stored with their reason, and listed."""
+"""Dead letters: messages that could not be used, stored with their reason, and listed.
+
+The same sender failing the same way on the same topic within ``SUMMARY_WINDOW`` is one row,
+counted (``repeats``, ``last_at``): a dock that sends an unusable ``osd`` every 2 s makes
+24 rows a day, not 43,200. Rows are pruned after the retention the settings give.
+"""
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import Select, func, insert, select
+from sqlalchemy import Select, delete, func, select
 from sqlalchemy.orm import Session
 
 from gridhub.mqtt.inbound import Received
 from gridhub.mqtt.models import DeadLetter
 
 EXCERPT_BYTES = 500
+SUMMARY_WINDOW = timedelta(hours=1)
+"""How long one row gathers the repeats of one sender's failure (its first one is kept)."""
 
 
 def readable(payload: bytes) -> str:
@@ -51,22 +58,54 @@ class DeadLetterRow:
 
 
 def store_dead_letters(session: Session, rows: list[DeadLetterRow]) -> None:
-    if rows:
-        session.execute(
-            insert(DeadLetter),
-            [
-                {
-                    "received_at": row.received_at,
-                    "topic": row.topic,
-                    "sender": row.sender,
-                    "msg_id": row.msg_id,
-                    "reason": row.reason,
-                    "payload_excerpt": row.payload_excerpt,
-                    "size": row.size,
-                }
-                for row in rows
-            ],
+    """Store ``rows``; a failure already stored within SUMMARY_WINDOW is counted on its row."""
+    if not rows:
+        return
+    groups: dict[tuple[str, str | None, str], list[DeadLetterRow]] = {}
+    for row in rows:
+        groups.setdefault((row.topic, row.sender, row.reason), []).append(row)
+    since = min(row.received_at for row in rows) - SUMMARY_WINDOW
+    recent = session.scalars(
+        select(DeadLetter)
+        .where(
+            DeadLetter.received_at >= since,
+            DeadLetter.topic.in_({topic for topic, _, _ in groups}),
+            DeadLetter.reason.in_({reason for _, _, reason in groups}),
         )
+        .order_by(DeadLetter.id)
+    )
+    summary = {(d.topic, d.sender, d.reason): d for d in recent}
+    for key, group in groups.items():
+        last = max(row.received_at for row in group)
+        letter = summary.get(key)
+        if letter is None:
+            first = group[0]
+            session.add(
+                DeadLetter(
+                    received_at=first.received_at,
+                    topic=first.topic,
+                    sender=first.sender,
+                    msg_id=first.msg_id,
+                    reason=first.reason,
+                    payload_excerpt=first.payload_excerpt,
+                    size=first.size,
+                    repeats=len(group),
+                    last_at=last,
+                )
+            )
+        else:
+            letter.repeats += len(group)
+            letter.last_at = max(letter.last_at or letter.received_at, last)
+    session.flush()
+
+
+def prune_dead_letters(session: Session, retention: timedelta, now: datetime) -> int:
+    """Delete the dead letters last seen more than ``retention`` ago; how many."""
+    before = now - retention
+    result = session.execute(
+        delete(DeadLetter).where(func.coalesce(DeadLetter.last_at, DeadLetter.received_at) < before)
+    )
+    return int(getattr(result, "rowcount", 0) or 0)
 
 
 def list_dead_letters(

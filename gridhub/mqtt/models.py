@@ -21,6 +21,10 @@ class DeadLetter(Base):
     reason: Mapped[str] = mapped_column(String(1000))
     payload_excerpt: Mapped[str] = mapped_column(Text)
     size: Mapped[int] = mapped_column(Integer)
+    repeats: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+    """How many times this sender failed this way within the summary window (this row: the
+    first of them)."""
+    last_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
 
 
 class MqttUser(Base):

@@ -1,11 +1,15 @@
 """Every topic the hub speaks: its pattern, a builder, a parser and a subscription filter.
 
 The gridhub contract lives under a prefix (default ``gridhub/v1``), added and stripped only
-here; the topics of what users already run (DJI Cloud API, Frigate) are absolute.
+here; the topics of what users already run (DJI Cloud API, Frigate, OwnTracks) are absolute.
 """
 
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from gridhub.config import Settings
 
 
 class Kind(StrEnum):
@@ -22,6 +26,9 @@ class Kind(StrEnum):
     HUB_STATUS = "hub_status"
     FRIGATE_EVENTS = "frigate_events"
     FRIGATE_REVIEWS = "frigate_reviews"
+    OWNTRACKS = "owntracks"
+    DJI_DOCK = "dji_dock"
+    """A DJI dock's own ``osd``: the DJI_OSD topic, told apart by its properties."""
 
 
 # Patterns below the prefix ({id} is one topic level).
@@ -36,6 +43,9 @@ PATTERNS: dict[Kind, str] = {
     Kind.HUB_STATUS: "hub/status",
 }
 DJI_OSD_PATTERN = "thing/product/{id}/osd"
+OWNTRACKS_PATTERN = "owntracks/{id}/+"
+"""OwnTracks' ``owntracks/{user}/{device}`` (its booklet, "Topics"): the user level is the
+sender; any device of that user. Its sub-topics (``…/event``, ``…/cmd``) are not read."""
 FRIGATE_PATTERNS = {
     Kind.FRIGATE_EVENTS: "{frigate}/events",
     Kind.FRIGATE_REVIEWS: "{frigate}/reviews",
@@ -50,6 +60,7 @@ INGESTED = (
     Kind.DRONE_TELEMETRY,
     Kind.AREA_WARNING,
     Kind.DJI_OSD,
+    Kind.OWNTRACKS,
 )
 """What ingest subscribes to."""
 
@@ -72,15 +83,16 @@ class Topics:
         # Built once: a flood fan-out builds two topics for each of thousands of members.
         self._patterns = {kind: f"{self.prefix}/{pattern}" for kind, pattern in PATTERNS.items()}
         self._patterns[Kind.DJI_OSD] = DJI_OSD_PATTERN
+        self._patterns[Kind.OWNTRACKS] = OWNTRACKS_PATTERN
         for kind, pattern in FRIGATE_PATTERNS.items():
             self._patterns[kind] = pattern.replace("{frigate}", frigate)
         self._plain = {p: kind for kind, p in self._patterns.items() if "{id}" not in p}
+        self._prefix_slash = self.prefix + "/"
         self._by_shape: dict[tuple[int, str, str], Kind] = {}
         for kind, pattern in PATTERNS.items():
             parts = pattern.split("/")
             if len(parts) == 3:
                 self._by_shape[(3, parts[0], parts[2])] = kind
-        self._prefix_slash = self.prefix + "/"
 
     def build(self, kind: Kind, sender: str | None = None) -> str:
         """The topic of ``kind`` (for ``sender`` where the pattern names one)."""
@@ -106,6 +118,8 @@ class Topics:
         parts = topic.split("/")
         if len(parts) == 4 and parts[:2] == ["thing", "product"] and parts[3] == "osd" and parts[2]:
             return Topic(Kind.DJI_OSD, parts[2])
+        if len(parts) == 3 and parts[0] == "owntracks" and parts[1] and parts[2]:
+            return Topic(Kind.OWNTRACKS, parts[1])
         return None
 
     def subscription(self, kind: Kind, shared_group: str = "") -> str:
@@ -113,6 +127,11 @@ class Topics:
         a group is given, so that several hub processes split the messages."""
         topic_filter = self._patterns[kind].replace("{id}", "+")
         return f"$share/{shared_group}/{topic_filter}" if shared_group else topic_filter
+
+    @classmethod
+    def of(cls, settings: "Settings") -> "Topics":
+        """The topics of a hub's settings (its prefix and Frigate's)."""
+        return cls(settings.mqtt.prefix, settings.cameras.frigate.topic_prefix)
 
     def subscriptions(
         self, kinds: tuple[Kind, ...] = INGESTED, shared_group: str = ""

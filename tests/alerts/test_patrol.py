@@ -7,7 +7,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from gridhub.alerts.context import AlertContext
-from gridhub.alerts.models import Alert, Delivery, LiveEvent
+from gridhub.alerts.models import Alert, Delivery, LiveEvent, PatrolWatch
 from gridhub.alerts.rules.patrol import scan
 from gridhub.alerts.sink import AlertsSink
 from gridhub.db import transaction
@@ -52,3 +52,26 @@ def test_a_quiet_grid_and_a_silent_device_raise_alerts_that_the_next_checkin_res
         AlertsSink(ctx)(session, [_checkin(town, 126)])
     with sessions() as session:
         assert session.scalars(select(Alert.status)).all() == ["resolved", "resolved"]
+
+
+def test_a_late_checkin_does_not_turn_the_clock_back(
+    sessions: sessionmaker[Session], town: Town, ctx: AlertContext
+) -> None:
+    """A phone offline for two hours sends its old check-in after a newer one: the grid and
+    the worker stay seen at the newer time, and the scan raises nothing."""
+    with transaction(sessions) as session:
+        AlertsSink(ctx)(session, [_checkin(town, 120)])
+    with transaction(sessions) as session:  # a new sink: no write throttling in between
+        AlertsSink(ctx)(session, [_checkin(town, 0)])
+    with sessions() as session:
+        seen = dict(session.execute(select(PatrolWatch.kind, PatrolWatch.last_seen_at)).all())
+        assert seen == {
+            "worker": NOON + timedelta(minutes=120),
+            "grid": NOON + timedelta(minutes=120),
+        }
+    with transaction(sessions) as session:
+        assert scan(session, ctx, NOON + timedelta(minutes=121)) == 0
+    with sessions() as session:
+        assert (
+            session.scalars(select(Alert.kind).where(Alert.source_id.in_(["G1", "W1"]))).all() == []
+        )

@@ -42,7 +42,7 @@ from tests.support.factories import (
 from tests.support.services import free_port
 
 CENTRE = {code: grid_square(i).centroid for i, code in enumerate(("G11", "G12", "G21", "G31"))}
-OUTSIDE = ("G21", "V2", "W21", "L2", "CAM_OUT", "S_OUT")
+OUTSIDE = ("G21", "V2", "W21", "L2", "CAM_OUT", "S_OUT", "UAV_OUT")
 """Codes of what lies outside V1: none may appear in what a V1 user reads."""
 SCOPE = "V1"
 
@@ -70,6 +70,12 @@ class World:
             "alerts": (str(self.alert_in), str(self.alert_out)),
             "reports": (str(self.report_in), str(self.report_out)),
         }[resource]
+
+
+def _telemetry(drone: str, grid: str) -> Received:
+    payload = {"id": "t1", "ts": "2026-07-01T08:05:00+08:00", "lon": CENTRE[grid].x,
+               "lat": CENTRE[grid].y, "battery_pct": 80, "mode_code": 5}  # fmt: skip
+    return Received(f"gridhub/v1/drones/{drone}/telemetry", orjson.dumps(payload))
 
 
 def _checkin(worker: str, msg_id: str, grid: str, minute: int) -> Received:
@@ -120,8 +126,13 @@ def world(settings, engine, sessions) -> World:
             return hub.locator.locate(lon, lat).grid
 
         cameras = [
-            CameraRecord(code=c, name=c, kind="fixed", lon=CENTRE[g].x, lat=CENTRE[g].y)
-            for c, g in (("CAM_IN", "G11"), ("CAM_OUT", "G21"))
+            CameraRecord(code=c, name=c, kind=kind, lon=CENTRE[g].x, lat=CENTRE[g].y)
+            for c, g, kind in (
+                ("CAM_IN", "G11", "fixed"),
+                ("CAM_OUT", "G21", "fixed"),
+                ("UAV_IN", "G11", "drone"),
+                ("UAV_OUT", "G21", "drone"),
+            )
         ]
         import_cameras(session, cameras, grid_of)
         sensors = [
@@ -141,6 +152,8 @@ def world(settings, engine, sessions) -> World:
                 _bad("W11"),
                 _bad("W21"),
                 _bad("NOBODY"),
+                _telemetry("UAV_IN", "G11"),
+                _telemetry("UAV_OUT", "G21"),
             ],
         )
     with transaction(sessions) as session:
@@ -222,6 +235,15 @@ def test_an_operator_cannot_assign_another_villages_worker(api, world, sessions)
     ok = api.post(url, json={"assignee": "W11"}, headers=world.headers["operator"])
     # W11 given it, then SH (who works in G11 too) told of it when it was raised.
     assert ok.status_code == 200 and ok.json()["assignees"] == ["W11", "SH"]
+
+
+def test_drones_are_those_over_the_scopes_grids(api, world):
+    mine = api.get("/api/v1/drones", headers=world.headers["viewer"]).json()
+    assert [(d["code"], d["grid"], d["battery_pct"], d["mode_code"]) for d in mine] == [
+        ("UAV_IN", "G11", 80, 5)
+    ]
+    everything = api.get("/api/v1/drones", headers=world.headers["everything"]).json()
+    assert [d["code"] for d in everything] == ["UAV_IN", "UAV_OUT"]
 
 
 def test_dead_letters_are_those_of_senders_in_scope(api, world):

@@ -79,8 +79,28 @@ def test_add_reads_the_device_with_password_from_stdin(database_url, town, sessi
     with sessions() as session:
         camera = get_camera(session, "ONV9")
         assert camera.ptz and camera.onvif_secret and "secret-pass" not in camera.onvif_secret
+    by_grid = ["cameras", "add", "--onvif", address, "--user", "admin", "--code", "ONV8"]
+    with SoapDevice(free_port()) as device:
+        by_grid[3] = f"127.0.0.1:{device.port}"
+        placed = run(database_url, tmp_path, *by_grid, "--grid", "G21", stdin="secret-pass\n")
+    assert placed.exit_code == 0, placed.output
+    with sessions() as session:
+        camera = get_camera(session, "ONV8")
+        assert camera.grid.code == "G21" and camera.point() is not None
+        assert camera.kind == "ptz" and get_camera(session, "ONV9").kind == "ptz"  # it has PTZ
     unreachable = run(
         database_url, tmp_path, "cameras", "add", "--onvif", f"127.0.0.1:{free_port()}",
-        "--user", "admin", "--code", "X", stdin="pw\n",
+        "--user", "admin", "--code", "X", "--grid", "G11", stdin="pw\n",
     )  # fmt: skip
     assert unreachable.exit_code == 1 and "cannot connect" in unreachable.output
+
+
+def test_add_refuses_a_place_it_cannot_use_before_asking_the_camera(database_url, town, tmp_path):
+    """No device listens: a refusal that names the place shows the camera was not asked."""
+    base = ["cameras", "add", "--onvif", f"127.0.0.1:{free_port()}", "--user", "a", "--code", "X"]
+    nowhere = run(database_url, tmp_path, *base, stdin="pw\n")
+    assert nowhere.exit_code == 1 and "give --lon and --lat, or --grid" in nowhere.output
+    unknown = run(database_url, tmp_path, *base, "--grid", "G99", stdin="pw\n")
+    assert unknown.exit_code == 1 and "grid 'G99' does not exist" in unknown.output
+    bad = run(database_url, tmp_path, *base, "--lon", "200", "--lat", "32", stdin="pw\n")
+    assert bad.exit_code == 1 and "lon" in bad.output and "cannot connect" not in bad.output

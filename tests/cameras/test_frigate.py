@@ -20,6 +20,7 @@ from gridhub.cameras.registry import CameraRecord, import_cameras
 from gridhub.config import load_settings
 from gridhub.config.cameras import FrigateConfig
 from gridhub.db import transaction
+from gridhub.mqtt.models import DeadLetter
 from gridhub.mqtt.topics import Topics
 from tests.support.mosquitto import Mosquitto, mosquitto_binary
 from tests.support.services import unavailable
@@ -63,9 +64,10 @@ def test_event_updates_merge_into_one_alert_for_the_grid(sessions, camera):
     with sessions() as session:
         alert = session.scalars(select(Alert)).one()
         assert alert.source_id == "frigate:1780320600.12-k3x9qz"
-        assert alert.grid == "G11" and alert.count == 4 and alert.is_open
-        assert title_in(alert, "en") == "person seen by riverbank in riverbank"
-        assert title_in(alert, "zh-CN") == "riverbank 在 riverbank 发现 person"
+        assert alert.grid == "G11" and alert.count == 3 and alert.is_open  # the end: no repeat
+        # the object entered the footpath later: the title follows it
+        assert title_in(alert, "en") == "person seen by riverbank in riverbank, footpath"
+        assert title_in(alert, "zh-CN") == "riverbank 在 riverbank, footpath 发现 person"
         recipients = set(session.scalars(select(Delivery.member_code)))
         assert "W11" in recipients  # the grid worker of G11
 
@@ -83,7 +85,6 @@ def test_review_stream_alerts_once_per_review(sessions, camera):
         ("frigate_event_car.json", "labels ['car'] not configured"),
         ("frigate_event_daytime.json", "daytime"),
         ("frigate_event_other_zone.json", "zones ['car_park'] not configured"),
-        ("frigate_event_unknown_camera.json", "Frigate camera 'garage' is not registered"),
     ],
 )
 def test_unwanted_detections_open_nothing(sessions, camera, name, reason):
@@ -124,14 +125,19 @@ def test_frigate_over_mqtt_merges_into_one_alert(sessions, camera, tmp_path, dat
         for payload in messages("frigate_events_person_riverbank.json"):
             publisher.publish("frigate/events", payload, qos=1).wait_for_publish(5)
         publisher.publish("frigate/events", b"not json", qos=1).wait_for_publish(5)
+        (unknown,) = messages("frigate_event_unknown_camera.json")
+        publisher.publish("frigate/events", unknown, qos=1).wait_for_publish(5)
         publisher.loop_stop()
         publisher.disconnect()
-        while listener.handled + listener.rejected < 5 and time.monotonic() < deadline:
+        while listener.handled + listener.rejected < 6 and time.monotonic() < deadline:
             time.sleep(0.05)
     finally:
         listener.stop()
         broker.stop()
-    assert (listener.handled, listener.rejected) == (4, 1)
+    assert (listener.handled, listener.rejected) == (4, 2)
     with sessions() as session:
         alert = session.scalars(select(Alert)).one()
-        assert alert.count == 4 and alert.grid == "G11"
+        assert alert.count == 3 and alert.grid == "G11"
+        dead = sorted(session.scalars(select(DeadLetter.reason)))
+    assert dead[0] == "Frigate camera 'garage' is not registered (as 'garage')"
+    assert dead[1].startswith("not a Frigate events message")

@@ -139,6 +139,21 @@ def test_drone_feeds_follow_telemetry(sessions, grid_of, tmp_path):
     assert feeds("G12", NOW + timedelta(minutes=10)) == ["CAM2"]
 
 
+def test_a_drones_grid_in_the_file_is_its_home_unless_pinned(sessions, grid_of, tmp_path):
+    header = HEADER.replace("grid\n", "grid,pinned\n")
+    text = header + (
+        "D1,Drone one,drone,118.805,32.005,rtsp://10.0.0.9/live,,,,,G11,\n"
+        "D2,Drone two,drone,118.805,32.005,rtsp://10.0.0.8/live,,,,,G11,true\n"
+    )
+    import_file(sessions, write(tmp_path, "drones.csv", text), grid_of)
+    with sessions() as session, session.begin():  # both fly east over G12
+        moves = [DroneMoved(code, 118.815, 32.005, "G12", NOW) for code in ("D1", "D2")]
+        drone_sink(session, moves)
+    with sessions() as session:
+        assert [c.code for c in grid_feeds(session, "G12", NOW)] == ["D1"]
+        assert [c.code for c in grid_feeds(session, "G11", NOW)] == ["D2"]
+
+
 def test_feature_shows_no_credentials(sessions, grid_of, tmp_path):
     import_file(sessions, write(tmp_path, "cams.csv", CSV), grid_of)
     with sessions() as session, session.begin():

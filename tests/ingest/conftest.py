@@ -11,11 +11,14 @@ from geoalchemy2.shape import from_shape
 from shapely.geometry import box
 from sqlalchemy.orm import Session, sessionmaker
 
+from gridhub.cameras.models import Camera
 from gridhub.cameras.registry import registered_drones
 from gridhub.config import Settings, load_settings
+from gridhub.db import transaction
 from gridhub.events import DomainEvent
 from gridhub.geo.index import GridIndex
 from gridhub.geo.models import Member, MemberArea, Region
+from gridhub.ingest.drones import link_serial
 from gridhub.ingest.models import Sensor
 from gridhub.ingest.pipeline import Pipeline
 from gridhub.ingest.service import build_pipeline
@@ -124,6 +127,17 @@ def recorder() -> Recorder:
 @pytest.fixture
 def pipeline(settings: Settings, recorder: Recorder) -> Pipeline:
     return build_pipeline(settings, Topics(), IndexLocator(GRIDS), [recorder], registered_drones)
+
+
+@pytest.fixture
+def fleet(town: sessionmaker[Session]) -> sessionmaker[Session]:
+    """Drone feeds D1 and UAV7 (DJI serial 1581F5BKD225400BGA linked) and a fixed camera C1."""
+    with transaction(town) as session:
+        for code, kind in (("D1", "drone"), ("UAV7", "drone"), ("C1", "fixed")):
+            session.add(Camera(code=code, name=code, kind=kind))
+        session.flush()
+        link_serial(session, "UAV7", "1581F5BKD225400BGA", registered_drones)
+    return town
 
 
 def message(topic: str, payload: dict[str, Any] | bytes | str, **extra: Any) -> Received:

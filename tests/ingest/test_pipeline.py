@@ -6,7 +6,6 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from gridhub.cameras.models import Camera
 from gridhub.cameras.registry import registered_drones
 from gridhub.db import transaction
 from gridhub.events import (
@@ -321,17 +320,6 @@ def test_explicit_sensor_warning_and_area_warning(
         assert session.scalars(select(AreaWarningRecord.grids)).one() == ["G1", "G2"]
 
 
-@pytest.fixture
-def fleet(town: sessionmaker[Session]) -> sessionmaker[Session]:
-    """Drone feeds D1 and UAV7 (DJI serial 1581F5BKD225400BGA linked) and a fixed camera C1."""
-    with transaction(town) as session:
-        for code, kind in (("D1", "drone"), ("UAV7", "drone"), ("C1", "fixed")):
-            session.add(Camera(code=code, name=code, kind=kind))
-        session.flush()
-        link_serial(session, "UAV7", "1581F5BKD225400BGA", registered_drones)
-    return town
-
-
 def dji_osd(serial: str, tid: str, ms: int, where: tuple[float, float]) -> Received:
     return message(
         f"thing/product/{serial}/osd",
@@ -343,7 +331,8 @@ def dji_osd(serial: str, tid: str, ms: int, where: tuple[float, float]) -> Recei
                 "latitude": where[1],
                 "longitude": where[0],
                 "height": 120.5,
-                "attitude_head": 45,
+                "elevation": 85.0,
+                "attitude_head": -45,
                 "battery": {"capacity_percent": 77},
             },
         },
@@ -382,12 +371,9 @@ def test_drone_telemetry_and_dji_osd(
         assert session.query(DronePosition).count() == 3
     assert drones["D1"].grid_code == "G1" and drones["D1"].battery_pct == 90
     uav = drones["UAV7"]
-    assert (uav.serial_number, uav.grid_code, uav.alt_m, uav.battery_pct) == (
-        "1581F5BKD225400BGA",
-        "G2",
-        120.5,
-        77,
-    )
+    assert (uav.serial_number, uav.grid_code, uav.battery_pct) == ("1581F5BKD225400BGA", "G2", 77)
+    # DJI's elevation is above take-off, its height the ellipsoid's; its heading is ±180°
+    assert (uav.alt_m, uav.alt_wgs84_m, uav.heading) == (85.0, 120.5, 315)
     assert {event.drone for event in recorder.events if isinstance(event, DroneMoved)} == {
         "D1",
         "UAV7",

@@ -71,6 +71,16 @@ def test_a_member_publishes_only_as_itself(connect, observer: Device) -> None:
     assert [payload for _topic, payload in seen] == [b"own ack", b"own check-in"]
 
 
+def test_a_members_owntracks_phone_publishes_only_under_its_own_user(connect, observer) -> None:
+    """OwnTracks publishes to owntracks/{user}/{device}: the user level is the member's code."""
+    w1 = member(connect, "W1")
+    w1.publish("owntracks/W2/phone", b"forged location")
+    w1.publish("owntracks/W1/phone/event", b"a transition, not read by the hub")
+    w1.publish("owntracks/W1/phone", b"own location")
+    seen = observer.until("owntracks/W1/phone", b"own location")
+    assert [payload for _topic, payload in seen] == [b"own location"]
+
+
 def test_a_member_reads_only_its_own_alerts_whatever_it_subscribes(
     broker: RunningBroker, connect
 ) -> None:

@@ -157,7 +157,7 @@ def test_mosquitto_config_writes_private_files_of_the_stored_users(
     assert "user hub-ext\ntopic readwrite #\n" in acl
     assert (
         "user W1\ntopic write gridhub/v1/patrol/W1/checkin\ntopic write gridhub/v1/members/W1/ack\n"
-        "topic read gridhub/v1/members/W1/alerts\n"
+        "topic write owntracks/W1/+\ntopic read gridhub/v1/members/W1/alerts\n"
     ) in acl
     conf = (directory / "mosquitto.conf").read_text().splitlines()
     for line in (

@@ -4,7 +4,8 @@ The venv cannot import GStreamer's introspection bindings, so ``RtspServer`` sta
 file with ``/usr/bin/python3`` as a subprocess. Mount points:
 ``/ball`` a moving pattern, ``/black`` a black picture, ``/frozen`` a still pattern,
 ``/cam0`` … ``/cam{N-1}`` (``mounts=N``) moving pictures, one pipeline per client, H.264
-or (cheaper to start, every frame a key frame) RTP/JPEG.
+or (cheaper to start, every frame a key frame) RTP/JPEG. With ``login=(user, password)``
+every mount asks for that login, by ``auth`` ``basic`` or ``digest`` (as most cameras do).
 """
 
 import os
@@ -35,9 +36,21 @@ START_TIMEOUT_S = 10.0
 class RtspServer:
     """The GStreamer RTSP server on ``port`` as a subprocess; ``url(name)`` of each mount."""
 
-    def __init__(self, port: int, mounts: int = 0, fps: int = 10, codec: str = "h264") -> None:
+    def __init__(
+        self,
+        port: int,
+        mounts: int = 0,
+        fps: int = 10,
+        codec: str = "h264",
+        login: tuple[str, str] | None = None,
+        auth: str = "digest",
+    ) -> None:
         if codec not in ENCODERS:
             raise ValueError(f"codec must be one of {sorted(ENCODERS)}")
+        if auth not in ("basic", "digest"):
+            raise ValueError("auth must be basic or digest")
+        self.login = login
+        self.auth = auth
         self.port = port
         self.mounts = mounts
         self.codec = codec
@@ -64,6 +77,8 @@ class RtspServer:
     def start(self) -> "RtspServer":
         args = [SYSTEM_PYTHON, __file__, str(self.port), str(self.mounts), str(self.fps)]
         args.append(self.codec)
+        if self.login:
+            args.extend([self.auth, *self.login])
         # The server's messages go to a file: an unread pipe fills up and stalls the server.
         self._log = tempfile.TemporaryFile()  # noqa: SIM115  (lives as long as the server)
         self.process = subprocess.Popen(args, stdout=self._log, stderr=subprocess.STDOUT)
@@ -99,12 +114,15 @@ class RtspServer:
         self.stop()
 
 
-def _serve(port: int, mounts: int, fps: int, codec: str) -> None:  # runs under the system Python
+def _serve(  # runs under the system Python
+    port: int, mounts: int, fps: int, codec: str, login: list[str] | None = None
+) -> None:
     import gi
 
     gi.require_version("Gst", "1.0")
     gi.require_version("GstRtspServer", "1.0")
-    from gi.repository import GLib, Gst, GstRtspServer
+    gi.require_version("GstRtsp", "1.0")
+    from gi.repository import GLib, Gst, GstRtsp, GstRtspServer
 
     Gst.init(None)
     # Hundreds of clients (the benchmark) need more descriptors than the usual soft limit.
@@ -114,11 +132,28 @@ def _serve(port: int, mounts: int, fps: int, codec: str) -> None:  # runs under 
     server = GstRtspServer.RTSPServer()
     server.set_address("127.0.0.1")
     server.set_service(str(port))
+    role = None
+    if login:
+        method, user, password = login
+        auth = GstRtspServer.RTSPAuth()
+        token = GstRtspServer.RTSPToken()
+        token.set_string("media.factory.role", "viewer")
+        if method == "digest":
+            auth.set_supported_methods(GstRtsp.RTSPAuthMethod.DIGEST)
+            auth.add_digest(user, password, token)
+        else:
+            auth.add_basic(GstRtspServer.RTSPAuth.make_basic(user, password), token)
+        server.set_auth(auth)
+        role = Gst.Structure.from_string(
+            "viewer, media.factory.access=(boolean)true, media.factory.construct=(boolean)true"
+        )[0]
     points = server.get_mount_points()
     for name, pattern in PATTERNS.items():
         factory = GstRtspServer.RTSPMediaFactory()
         factory.set_launch(f"( {SOURCE.format(pattern=pattern, fps=fps)}{H264.format(fps=fps)} )")
         factory.set_shared(True)
+        if role is not None:
+            factory.add_role_from_structure(role)
         points.add_factory(f"/{name}", factory)
     if mounts:
         # Not shared: one shared pipeline behind hundreds of clients coming and going stalls
@@ -129,6 +164,8 @@ def _serve(port: int, mounts: int, fps: int, codec: str) -> None:  # runs under 
         if codec == "mjpeg":
             source = source.replace("framerate=", "format=I420,framerate=")
         each.set_launch(f"( {source}{encoder} )")
+        if role is not None:
+            each.add_role_from_structure(role)
         for index in range(mounts):
             points.add_factory(f"/cam{index}", each)
     server.attach(None)
@@ -137,4 +174,4 @@ def _serve(port: int, mounts: int, fps: int, codec: str) -> None:  # runs under 
 
 if __name__ == "__main__":
     os.environ.setdefault("GST_DEBUG", "0")
-    _serve(int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3]), sys.argv[4])
+    _serve(int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3]), sys.argv[4], sys.argv[5:8] or None)

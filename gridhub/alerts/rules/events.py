@@ -9,6 +9,7 @@ from gridhub.events import (
     AreaWarning,
     CameraStatusChanged,
     DetectionSeen,
+    DroneAlarm,
     ReportDispatched,
     SensorWarning,
     SosRaised,
@@ -19,6 +20,8 @@ SOS_ALSO_TELL = ("grid_leader", "town_operator")
 """An SOS goes to the worker's grid worker level and, at once, to these (the command centre)."""
 AREA_TELLS = ("grid_worker", "grid_leader")
 """An area warning goes to every affected grid's workers and leaders at once."""
+ANALYTICS = "analytics"
+"""The source type of video analytics' alerts (Frigate's detections)."""
 CAMERA_ALERT_KINDS = {"offline": "camera_offline", "degraded": "camera_degraded"}
 """The camera states that alert, and the alert kind of each."""
 
@@ -156,6 +159,25 @@ def rollup_source(village_path: str) -> str:
     return "village:" + village_path.rstrip("/").rsplit("/", 1)[-1]
 
 
+def drone_alarm(event: DroneAlarm) -> AlertSpec:
+    """A drone returning home or low on battery, for its maintainer (else its grid's members)."""
+    battery = f"{event.battery_pct:g}" if event.battery_pct is not None else "?"
+    return AlertSpec(
+        source_type="drone",
+        source_id=event.drone,
+        kind=event.kind,
+        severity=event.severity,
+        title_key=f"alert.{event.kind}",
+        title_args={"drone": event.name, "code": event.drone, "battery": battery},
+        detail=f"telemetry of {event.ts.isoformat()}: battery {battery}%",
+        lon=event.lon,
+        lat=event.lat,
+        grids=(event.grid,) if event.grid else (),
+        assignee=event.maintainer,
+        value=event.battery_pct,
+    )
+
+
 def camera_recovered(event: CameraStatusChanged) -> list[str]:
     """The alert kinds the camera left behind (to be cleared)."""
     return [
@@ -166,11 +188,15 @@ def camera_recovered(event: CameraStatusChanged) -> list[str]:
 
 
 def detection(event: DetectionSeen) -> AlertSpec:
-    args = {"labels": ", ".join(event.labels), "camera": event.camera_name}
+    """A detection's alert: what was seen (and whom recognition named), where, by which camera."""
+    labels = ", ".join(event.labels)
+    if event.sub_labels:
+        labels += f" ({', '.join(event.sub_labels)})"
+    args = {"labels": labels, "camera": event.camera_name}
     if event.zones:
         args["zones"] = ", ".join(event.zones)
     return AlertSpec(
-        source_type="analytics",
+        source_type=ANALYTICS,
         source_id=f"frigate:{event.incident}",
         kind="frigate_detection",
         severity=event.severity,

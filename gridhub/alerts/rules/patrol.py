@@ -6,7 +6,7 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import case, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -128,11 +128,14 @@ def _silent(session: Session, worker: str, name: str, last: datetime) -> AlertSp
 
 
 def _upsert(session: Session, rows: Iterable[dict[str, Any]]) -> None:
+    """Insert or move forward: a check-in from a phone that was offline for hours arrives
+    after newer ones, and must not turn the clock back (that raised false silent alerts)."""
     rows = list(rows)
     dialect = session.get_bind().dialect.name
     insert = pg_insert if dialect == "postgresql" else sqlite_insert
     statement = insert(PatrolWatch).values(rows)
+    new, old = statement.excluded.last_seen_at, PatrolWatch.__table__.c.last_seen_at
     statement = statement.on_conflict_do_update(
-        index_elements=["kind", "code"], set_={"last_seen_at": statement.excluded.last_seen_at}
+        index_elements=["kind", "code"], set_={"last_seen_at": case((new > old, new), else_=old)}
     )
     session.execute(statement)

@@ -136,7 +136,7 @@ async def live(
         url = camera.sub_stream_url or camera.stream_url
         if url is None:
             raise HTTPException(status.HTTP_409_CONFLICT, f"camera {code} has no stream")
-        body = await cameras.live.start(code, url, frames)
+        body = await cameras.live.start(code, url, frames, cameras.login(camera))
     except views.NotVisible as exc:
         raise _not_found(exc) from None
     except TooManyViewers as exc:

@@ -28,6 +28,7 @@ class CheckinOut(Schema):
     lat: float
     crs: str
     accuracy_m: float | None
+    battery_pct: float | None = None
     grid: str | None
     in_assigned_grid: bool
     checkpoint_id: str | None
@@ -80,6 +81,7 @@ def get_checkins(
             lat=row.lat,
             crs=row.crs,
             accuracy_m=row.accuracy_m,
+            battery_pct=row.battery_pct,
             grid=row.grid_code,
             in_assigned_grid=row.in_assigned_grid,
             checkpoint_id=row.checkpoint_id,

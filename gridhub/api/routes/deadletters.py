@@ -37,6 +37,9 @@ class DeadLetterOut(Schema):
     reason: str
     payload_excerpt: str
     size: int
+    repeats: int = 1
+    """How often this sender failed this way in a row (this one: the first)."""
+    last_at: datetime | None = None
 
 
 def senders_in(scope: Scope) -> Select[str] | None:
