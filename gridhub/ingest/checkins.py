@@ -19,6 +19,15 @@ from gridhub.ingest.pipeline import BatchContext, Item
 from gridhub.ingest.status import update_status
 from gridhub.scope import EVERYTHING, Scope
 
+LATE_AFTER_S = 300.0
+"""A check-in received this long after it was made was kept on the phone with no signal (a
+phone's clock and a slow network account for seconds, not minutes)."""
+
+
+def is_late(ts: datetime, received_at: datetime) -> bool:
+    """Whether a check-in made at ``ts`` arrived late (queued offline, sent afterwards)."""
+    return (received_at - ts).total_seconds() >= LATE_AFTER_S
+
 
 class CheckinRow(NamedTuple):
     """A check-in as inserted: a plain tuple (fast to build by the thousand), typed."""

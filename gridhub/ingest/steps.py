@@ -33,6 +33,8 @@ from gridhub.reasons import describe
 
 AREA_ISSUER = "area"
 """Dedup sender of area warnings that name no issuer."""
+SENDER_MISMATCH = "sender mismatch"
+"""How the refusal of a message naming another sender than its topic's begins."""
 
 
 class Decode:
@@ -97,7 +99,8 @@ class Validate:
             item.payload = payload
             named = getattr(payload, SENDER_FIELDS.get(item.kind, ""), None)
             if named is not None and named != item.sender:
-                ctx.reject(item, f"sender mismatch: topic names {item.sender!r}, payload {named!r}")
+                mismatch = f"topic names {item.sender!r}, payload {named!r}"
+                ctx.reject(item, f"{SENDER_MISMATCH}: {mismatch}")
                 continue
             if payload.ts > latest:
                 ctx.reject(item, f"timestamp in the future: {payload.ts.isoformat()}")
