@@ -24,6 +24,7 @@ from gridhub.api.routes import (
     members,
     meta,
     open311,
+    phone,
     regions,
     report_page,
     reports,
@@ -60,6 +61,7 @@ def create_app(hub: Hub, manage_services: bool = True) -> FastAPI:
         app.include_router(resource.router)
     for resource in (checkins, sensors, deadletters, reports, open311, report_page):
         app.include_router(resource.router)
+    app.include_router(phone.router)
     dashboard.mount(app)
     docs.mount(app)
     protect(app, tile_sources(hub.settings.dashboard.tile_url))

@@ -69,6 +69,7 @@ class World:
             "cameras": ("CAM_IN", "CAM_OUT"),
             "sensors": ("S_IN", "S_OUT"),
             "alerts": (str(self.alert_in), str(self.alert_out)),
+            "me": (str(self.alert_in), str(self.alert_out)),  # my alerts, by id
             "reports": (str(self.report_in), str(self.report_out)),
         }[resource]
 
@@ -301,7 +302,7 @@ PUBLIC = {
 """Routes anyone may call: sign-in and its page's words hold nothing to scope."""
 STREAMS = {("get", "/api/v1/events")}
 """Endpoints that never end: swept by reading them for a while (the live-stream test)."""
-MEMBER_ROUTES = {("post", "/api/v1/checkins")}
+MEMBER_ROUTES = {("post", "/api/v1/checkins"), ("post", "/api/v1/me/alerts/{alert_id}/{action}")}
 """Routes acting as the caller's own member (the phone's): the sweep's users are linked to
 none, so every one of them, admins too, is refused; tests/phone sweeps them as members."""
 SCOPED_QUERIES = {
