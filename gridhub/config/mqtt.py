@@ -91,3 +91,9 @@ class IngestConfig(Section):
         description="Default band below a threshold, as a fraction of it, before a level clears.",
     )
     db_retry_max_s: float = Field(10, gt=0, description="Longest pause between store retries.")
+    max_photo_bytes: int = Field(
+        8 * 1024 * 1024, ge=1024, description="Largest photo a check-in may carry (HTTP)."
+    )
+    photo_max_side: int = Field(
+        2048, ge=256, description="Check-in photos are scaled down to this many pixels."
+    )

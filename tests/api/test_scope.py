@@ -28,9 +28,11 @@ from gridhub.cameras.service import CamerasService
 from gridhub.db import transaction, utcnow
 from gridhub.hub import Hub
 from gridhub.ingest.models import Checkin
+from gridhub.ingest.photos import attach_photo
 from gridhub.ingest.registry import import_sensors
 from gridhub.ingest.service import build_pipeline
 from gridhub.mqtt.inbound import Received
+from gridhub.photos import CleanPhoto
 from gridhub.reports.intake import Submission, check, store
 from gridhub.reports.models import Report
 from tests.support.factories import (
@@ -58,6 +60,8 @@ class World:
     alert_span: int = 0
     report_in: int = 0
     report_out: int = 0
+    checkin_in: int = 0
+    checkin_out: int = 0
     headers: dict[str, dict[str, str]] = field(default_factory=dict)
 
     def objects(self, resource: str) -> tuple[str, str]:
@@ -70,6 +74,7 @@ class World:
             "sensors": ("S_IN", "S_OUT"),
             "alerts": (str(self.alert_in), str(self.alert_out)),
             "me": (str(self.alert_in), str(self.alert_out)),  # my alerts, by id
+            "checkins": (str(self.checkin_in), str(self.checkin_out)),
             "reports": (str(self.report_in), str(self.report_out)),
         }[resource]
 
@@ -145,6 +150,11 @@ def world(settings, engine, sessions) -> World:
                 _bad("NOBODY"),
             ],
         )
+    with transaction(sessions) as session:
+        for msg_id in ("a", "b"):  # each with its photo
+            checkin = session.scalar(select(Checkin).where(Checkin.msg_id == msg_id))
+            attach_photo(session, checkin, CleanPhoto("image/png", 1, 1, b"png"))
+            setattr(world, "checkin_in" if msg_id == "a" else "checkin_out", checkin.id)
     with transaction(sessions) as session:
         world.alert_in = _alert(session, hub, "S_IN", ("G11",))
         world.alert_out = _alert(session, hub, "S_OUT", ("G21",))
@@ -302,7 +312,11 @@ PUBLIC = {
 """Routes anyone may call: sign-in and its page's words hold nothing to scope."""
 STREAMS = {("get", "/api/v1/events")}
 """Endpoints that never end: swept by reading them for a while (the live-stream test)."""
-MEMBER_ROUTES = {("post", "/api/v1/checkins"), ("post", "/api/v1/me/alerts/{alert_id}/{action}")}
+MEMBER_ROUTES = {
+    ("post", "/api/v1/checkins"),
+    ("put", "/api/v1/checkins/{checkin_id}/photo"),
+    ("post", "/api/v1/me/alerts/{alert_id}/{action}"),
+}
 """Routes acting as the caller's own member (the phone's): the sweep's users are linked to
 none, so every one of them, admins too, is refused; tests/phone sweeps them as members."""
 SCOPED_QUERIES = {
@@ -337,7 +351,7 @@ def _path_values(world: World, path: str, spec: dict[str, Any]) -> list[tuple[st
     if not names:
         return [(path, "none", "")]
     inside, outside = world.objects(resource)
-    extra = [n for n in names if n not in ("code", "alert_id", "report_id")]
+    extra = [n for n in names if n not in ("code", "alert_id", "report_id", "checkin_id")]
     actions = [""]
     if extra == ["action"]:
         parameter = next(p for p in spec["parameters"] if p["name"] == "action")
@@ -348,7 +362,7 @@ def _path_values(world: World, path: str, spec: dict[str, Any]) -> list[tuple[st
     for which, code in (("in", inside), ("out", outside)):
         for action in actions:
             url = path.replace("{code}", code).replace("{alert_id}", code)
-            url = url.replace("{report_id}", code)
+            url = url.replace("{report_id}", code).replace("{checkin_id}", code)
             cases.append((url.replace("{action}", action), which, action))
     if resource == "alerts" and names:  # the town-wide alert: seen, but not to be acted on
         for action in actions:
@@ -389,6 +403,8 @@ def _body(path: str, action: str, which: str) -> dict[str, Any] | None:
         return {"assignee": "W11" if which == "in" else "W21"} if action == "assign" else {}
     if path.endswith("/ptz"):
         return {"action": "stop"}
+    if path.endswith("/photo"):
+        return {}
     if path == "/api/v1/checkins":
         return {"id": f"sweep-{which}", "ts": 0, "lon": CENTRE[grid].x, "lat": CENTRE[grid].y}
     raise AssertionError(f"{path}: no scope case for this write route; add one")

@@ -10,15 +10,27 @@ from gridhub.api import catalog
 from gridhub.api.deps import API_PREFIX, CurrentScope, CurrentUser, HubDep, SessionDep
 from gridhub.api.schemas import MemberOut, Page, Paging, Schema
 from gridhub.api.users import linked_member
-from gridhub.ingest.checkins import is_late, list_checkins
-from gridhub.ingest.models import Checkin
+from gridhub.ingest.checkins import is_late, list_checkins, visible_checkin
+from gridhub.ingest.models import Checkin, CheckinPhoto
 from gridhub.ingest.payloads import CheckinPayload
+from gridhub.ingest.photos import attach_photo, photos_of
 from gridhub.ingest.submit import CheckinRefused, NotTheSender, submit_checkin
+from gridhub.photos import FORMATS, BadPhoto, clean_photo
 
 router = APIRouter(prefix=f"{API_PREFIX}/checkins", tags=["checkins"])
 
 Since = Annotated[AwareDatetime | None, Query(description="From this time on (ISO 8601, zone).")]
 Until = Annotated[AwareDatetime | None, Query(description="Before this time (ISO 8601, zone).")]
+
+
+class PhotoOut(Schema):
+    url: str
+    content_type: str
+    width: int
+    height: int
+    exif: dict[str, Any] | None
+    """Where and when the original's EXIF says it was taken (lat, lon, taken); the served
+    file carries no metadata."""
 
 
 class CheckinOut(Schema):
@@ -38,9 +50,10 @@ class CheckinOut(Schema):
     note: str | None
     late: bool
     """Received minutes after it was made: kept on the phone with no signal, sent later."""
+    photo: PhotoOut | None = None
 
 
-def checkin_out(row: Checkin) -> CheckinOut:
+def checkin_out(row: Checkin, photo: CheckinPhoto | None = None) -> CheckinOut:
     return CheckinOut(
         id=row.id,
         worker=row.worker_code,
@@ -57,7 +70,22 @@ def checkin_out(row: Checkin) -> CheckinOut:
         checkpoint_id=row.checkpoint_id,
         note=row.note,
         late=is_late(row.ts, row.received_at),
+        photo=None
+        if photo is None
+        else PhotoOut(
+            url=f"{router.prefix}/{row.id}/photo",
+            content_type=photo.content_type,
+            width=photo.width,
+            height=photo.height,
+            exif=photo.exif,
+        ),
     )
+
+
+def checkins_out(session: SessionDep, rows: list[Checkin]) -> list[CheckinOut]:
+    """Check-ins with their photos (one query for all)."""
+    photos = photos_of(session, [row.id for row in rows])
+    return [checkin_out(row, photos.get(row.id)) for row in rows]
 
 
 class LastCheckinOut(Schema):
@@ -94,7 +122,7 @@ def get_checkins(
     rows, total = list_checkins(
         session, worker, grid, since, until, paging.limit, paging.offset, scope
     )
-    return Page(items=[checkin_out(row) for row in rows], total=total)
+    return Page(items=checkins_out(session, rows), total=total)
 
 
 async def raw_body(request: Request) -> bytes:
@@ -147,4 +175,65 @@ def post_checkin(
     session.commit()
     if not submitted.created:
         response.status_code = status.HTTP_200_OK
-    return checkin_out(submitted.checkin)
+    return checkins_out(session, [submitted.checkin])[0]
+
+
+PHOTO_BODY: dict[str, Any] = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            kind: {"schema": {"type": "string", "format": "binary"}} for kind in FORMATS.values()
+        },
+    }
+}
+
+
+@router.put(
+    "/{checkin_id}/photo",
+    openapi_extra=PHOTO_BODY,
+    responses={
+        403: {"description": "Not a check-in of the signed-in user's member."},
+        413: {"description": "Larger than ingest.max_photo_bytes."},
+        422: {"description": "Not a readable JPEG or PNG."},
+    },
+)
+def put_photo(
+    checkin_id: int,
+    body: Annotated[bytes, Depends(raw_body)],
+    user: CurrentUser,
+    session: SessionDep,
+    hub: HubDep,
+) -> CheckinOut:
+    """Attach a photo (JPEG or PNG) to one of my check-ins, or replace it: scaled down and
+    re-encoded without metadata; its EXIF place and time are kept as data."""
+    member = linked_member(session, user)
+    checkin = session.get(Checkin, checkin_id)
+    if member is None or checkin is None or checkin.worker_code != member.code:
+        raise HTTPException(status.HTTP_403_FORBIDDEN, f"check-in {checkin_id} is not one of yours")
+    limits = hub.settings.ingest
+    if len(body) > limits.max_photo_bytes:
+        raise HTTPException(
+            status.HTTP_413_CONTENT_TOO_LARGE,
+            f"the photo is {len(body)} bytes; at most {limits.max_photo_bytes}",
+        )
+    try:
+        photo = clean_photo(body, "the photo", limits.max_photo_bytes, limits.photo_max_side)
+    except BadPhoto as exc:
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, str(exc)) from None
+    row = attach_photo(session, checkin, photo)
+    session.commit()
+    return checkin_out(checkin, row)
+
+
+@router.get(
+    "/{checkin_id}/photo",
+    response_class=Response,
+    responses={200: {"content": {kind: {} for kind in FORMATS.values()}}},
+)
+def get_photo(checkin_id: int, scope: CurrentScope, session: SessionDep) -> Response:
+    """The photo of a check-in in my scope: the re-encoded file, with no metadata."""
+    checkin = visible_checkin(session, checkin_id, scope)
+    photo = None if checkin is None else session.get(CheckinPhoto, checkin_id)
+    if photo is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"no photo of check-in {checkin_id}")
+    return Response(photo.data, media_type=photo.content_type, headers={"Cache-Control": "private"})
