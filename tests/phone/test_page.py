@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 import uvicorn
+from PIL import Image
 from selenium import webdriver
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
@@ -23,7 +24,7 @@ from gridhub.alerts.raising import AlertSpec, raise_alert
 from gridhub.api.app import create_app
 from gridhub.db import transaction, utcnow
 from gridhub.geo.models import Member, Region
-from gridhub.ingest.models import Checkin
+from gridhub.ingest.models import Checkin, CheckinPhoto
 from tests.api import chromium
 from tests.support.factories import TEST_PASSWORD, grid_square, make_user
 from tests.support.services import free_port
@@ -117,9 +118,16 @@ def test_a_worker_signs_in_and_checks_in_where_they_stand(served, phone, session
         served + "/m/manifest.webmanifest"
     )
     phone.find_element(By.ID, "note").send_keys("桥下 <b>积水</b>")
+    picture = tmp_path / "bridge.jpg"
+    Image.new("RGB", (800, 600), "steelblue").save(picture, "JPEG")
+    phone.find_element(By.ID, "photo").send_keys(str(picture))
     phone.find_element(By.ID, "checkpoint").click()
     wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, "#today li[data-checkin]"))
+    wait.until(lambda d: d.find_element(By.ID, "waiting").text == "")
     [checkin] = stored(sessions)
+    with sessions() as session:
+        photo = session.get(CheckinPhoto, checkin.id)
+        assert photo is not None and (photo.width, photo.height) == (800, 600)
     assert (checkin.worker_code, checkin.grid_code, checkin.kind) == ("W11", "G11", "checkpoint")
     assert (round(checkin.lat, 6), round(checkin.lon, 6)) == (round(G11.y, 6), round(G11.x, 6))
     assert checkin.accuracy_m == 12 and checkin.note == "桥下 <b>积水</b>"
@@ -171,8 +179,9 @@ def test_checkins_made_offline_survive_a_closed_page_and_arrive_once(
     wait.until(lambda d: d.find_element(By.ID, "waiting").text == "")
     wait.until(lambda d: len(d.find_elements(By.CSS_SELECTOR, "#today li[data-checkin]")) == 3)
     rows = stored(sessions)
-    assert sorted(r.msg_id for r in rows) == sorted(c["id"] for c in waiting)
-    made = {c["id"]: datetime.fromisoformat(c["ts"]) for c in waiting}
+    kept = [entry["checkin"] for entry in waiting]
+    assert sorted(r.msg_id for r in rows) == sorted(c["id"] for c in kept)
+    made = {c["id"]: datetime.fromisoformat(c["ts"]) for c in kept}
     for row in rows:
         assert row.ts == made[row.msg_id]  # the time it was made, not the time it arrived
         assert row.received_at > row.ts and row.grid_code == "G11"

@@ -104,8 +104,10 @@ export class Patrol {
     if (kind === "checkpoint" && point) checkin.checkpoint_id = point;
     const note = document.getElementById("note").value.trim();
     if (note) checkin.note = note;
-    await outbox.keep(checkin);
+    const photo = document.getElementById("photo");
+    await outbox.keep(checkin, photo.files[0] ?? null);
     document.getElementById("note").value = "";
+    photo.value = "";
     this.outcome.className = "ok";
     this.outcome.textContent = this.t("page.phone.kept", { kind: this.t(`page.phone.kind.${kind}`) });
     await this.onChange();
@@ -121,7 +123,7 @@ export async function showOutbox(t) {
     queue.length ? t("page.phone.waiting", { count: queue.length }) : "";
   document.getElementById("refused").replaceChildren(...refused.map((c) =>
     el("li", { class: "error" }, t("page.phone.refused", {
-      time: new Date(c.ts).toLocaleString(), reason: c.reason,
+      time: new Date(c.checkin.ts).toLocaleString(), reason: c.reason,
     }))));
   return queue.length;
 }
