@@ -19,7 +19,7 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
 from sqlalchemy import select
 
-from gridhub.alerts.models import Alert, AlertEvent
+from gridhub.alerts.models import Alert, AlertEvent, Delivery
 from gridhub.alerts.raising import AlertSpec, raise_alert
 from gridhub.api.app import create_app
 from gridhub.db import transaction, utcnow
@@ -150,6 +150,8 @@ def test_checkins_made_offline_survive_a_closed_page_and_arrive_once(
     wait = sign_in(phone, served)
     # The service worker has the app once it controls the page.
     wait.until(lambda d: d.execute_script("return !!navigator.serviceWorker.controller"))
+    worker = phone.execute_script("return navigator.serviceWorker.controller.scriptURL")
+    assert worker == served + "/m/sw.js"  # registered from the same origin
     network(phone, online=False)
     wait.until(lambda d: d.find_element(By.ID, "network").text == "离线")
     for _ in range(3):
@@ -220,5 +222,25 @@ def test_an_alert_arrives_live_and_is_acknowledged_from_the_page(
             )
         )
         assert note == "十分钟到"
+
+    # An area warning addressed to me: "I have received it".
+    warning = AlertSpec("area_warning", "W-1", "flood", "red", "柳湾河洪水红色预警",
+                        grids=("G11", "G12"))  # fmt: skip
+    with transaction(sessions) as session:
+        warning_id = raise_alert(session, warning, utcnow(), hub.alert_context).id
+    received = wait.until(
+        lambda d: d.find_elements(By.CSS_SELECTOR, f'#warnings li[data-alert="{warning_id}"]')
+    )[0]
+    assert phone.execute_script("return window.buzzed.length") == 2
+    received.find_element(By.CSS_SELECTOR, 'button[data-answer="acknowledged"]').click()
+    wait.until(lambda d: "我已收到" in d.find_element(By.ID, "warnings").text
+               and not d.find_elements(By.CSS_SELECTOR, "#warnings button"))  # fmt: skip
+    with sessions() as session:
+        acked = session.scalar(
+            select(Delivery.acked_at)
+            .where(Delivery.alert_id == warning_id, Delivery.member_code == "W11")
+            .limit(1)
+        )
+        assert acked is not None
     screenshot(phone, tmp_path, "phone-alerts.png")
     assert chromium.csp_violations(phone) == []
