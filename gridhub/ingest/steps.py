@@ -54,9 +54,7 @@ class Decode:
                 continue
             item.kind, item.sender = topic.kind, topic.sender
             if len(received.payload) > self.max_bytes:
-                ctx.reject(
-                    item, f"payload too large: {len(received.payload)} > {self.max_bytes} bytes"
-                )
+                ctx.reject(item, too_large(len(received.payload), self.max_bytes))
                 continue
             try:
                 item.data = orjson.loads(received.payload)
@@ -71,6 +69,11 @@ class Decode:
                 continue
             kept.append(item)
         ctx.keep(kept)
+
+
+def too_large(size: int, limit: int) -> str:
+    """The refusal of a payload of ``size`` bytes, over ``limit``."""
+    return f"payload too large: {size} > {limit} bytes"
 
 
 def _json_type(value: Any) -> str:

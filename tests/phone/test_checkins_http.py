@@ -70,6 +70,7 @@ def test_bad_input_gets_the_dead_letters_reason_and_changes_nothing(
     client, as_member, hub, settings, sessions
 ):
     bad = [
+        payload(note="x" * 20000),  # over ingest.max_payload_bytes
         payload(lat=99),
         payload(kind="lunch"),
         payload(ts=(datetime.now(UTC) + timedelta(hours=2)).isoformat()),
@@ -93,7 +94,19 @@ def test_bad_input_gets_the_dead_letters_reason_and_changes_nothing(
     with sessions() as session:
         reasons = list(session.scalars(select(DeadLetter.reason).order_by(DeadLetter.id)))
     assert reasons == answers
-    assert "latitude" in answers[0] or "lat" in answers[0]
+    assert answers[0].startswith("payload too large") and "lat" in answers[1]
+
+
+def test_a_checkin_sent_over_mqtt_and_again_over_http_is_stored_once(
+    client, as_member, hub, settings, sessions
+):
+    body = payload()
+    pipeline = build_pipeline(settings, hub.topics, hub.locator, [], registered_drones)
+    with transaction(sessions) as session:
+        pipeline.run(session, [Received("gridhub/v1/patrol/W11/checkin", orjson.dumps(body))])
+    again = client.post("/api/v1/checkins", json=body, headers=as_member("W11"))
+    assert again.status_code == 200 and again.json()["msg_id"] == body["id"]
+    assert counts(sessions) == (1, 0, 0)
 
 
 def test_an_sos_raises_its_alert(client, as_member, sessions):

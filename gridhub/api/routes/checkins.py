@@ -7,13 +7,21 @@ from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response,
 from pydantic import AwareDatetime
 
 from gridhub.api import catalog
-from gridhub.api.deps import API_PREFIX, CurrentScope, CurrentUser, HubDep, SessionDep
+from gridhub.api.deps import (
+    API_PREFIX,
+    CurrentScope,
+    CurrentUser,
+    HubDep,
+    SessionDep,
+    SettingsDep,
+)
 from gridhub.api.schemas import MemberOut, Page, Paging, Schema
 from gridhub.api.users import linked_member
 from gridhub.ingest.checkins import is_late, list_checkins, visible_checkin
 from gridhub.ingest.models import Checkin, CheckinPhoto
 from gridhub.ingest.payloads import CheckinPayload
 from gridhub.ingest.photos import attach_photo, photos_of
+from gridhub.ingest.steps import too_large
 from gridhub.ingest.submit import CheckinRefused, NotTheSender, submit_checkin
 from gridhub.photos import FORMATS, BadPhoto, clean_photo
 
@@ -125,9 +133,34 @@ def get_checkins(
     return Page(items=checkins_out(session, rows), total=total)
 
 
-async def raw_body(request: Request) -> bytes:
-    """The body as sent: the pipeline decodes it, as it decodes an MQTT payload."""
-    return await request.body()
+async def _read(request: Request, limit: int) -> tuple[bytes, int]:
+    """The body and its size; past ``limit`` bytes it is counted but not held in memory."""
+    kept, size = bytearray(), 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size <= limit:
+            kept += chunk
+    return bytes(kept), size
+
+
+async def checkin_body(request: Request, settings: SettingsDep) -> bytes:
+    """The body as sent, for the pipeline to decode as it decodes an MQTT payload; one over
+    the payload limit is refused here, with the pipeline's reason."""
+    limit = settings.ingest.max_payload_bytes
+    body, size = await _read(request, limit)
+    if size > limit:
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, too_large(size, limit))
+    return body
+
+
+async def photo_body(request: Request, settings: SettingsDep) -> bytes:
+    limit = settings.ingest.max_photo_bytes
+    body, size = await _read(request, limit)
+    if size > limit:
+        raise HTTPException(
+            status.HTTP_413_CONTENT_TOO_LARGE, f"the photo is {size} bytes; at most {limit}"
+        )
+    return body
 
 
 CHECKIN_BODY: dict[str, Any] = {
@@ -149,7 +182,7 @@ CHECKIN_BODY: dict[str, Any] = {
     },
 )
 def post_checkin(
-    body: Annotated[bytes, Depends(raw_body)],
+    body: Annotated[bytes, Depends(checkin_body)],
     user: CurrentUser,
     session: SessionDep,
     hub: HubDep,
@@ -199,7 +232,7 @@ PHOTO_BODY: dict[str, Any] = {
 )
 def put_photo(
     checkin_id: int,
-    body: Annotated[bytes, Depends(raw_body)],
+    body: Annotated[bytes, Depends(photo_body)],
     user: CurrentUser,
     session: SessionDep,
     hub: HubDep,
@@ -211,11 +244,6 @@ def put_photo(
     if member is None or checkin is None or checkin.worker_code != member.code:
         raise HTTPException(status.HTTP_403_FORBIDDEN, f"check-in {checkin_id} is not one of yours")
     limits = hub.settings.ingest
-    if len(body) > limits.max_photo_bytes:
-        raise HTTPException(
-            status.HTTP_413_CONTENT_TOO_LARGE,
-            f"the photo is {len(body)} bytes; at most {limits.max_photo_bytes}",
-        )
     try:
         photo = clean_photo(body, "the photo", limits.max_photo_bytes, limits.photo_max_side)
     except BadPhoto as exc:
