@@ -136,6 +136,12 @@ def test_a_worker_signs_in_and_checks_in_where_they_stand(served, phone, session
     assert chromium.off_host(chromium.requests_made(phone), served) == []
     screenshot(phone, tmp_path, "phone-checkin.png")
 
+    phone.find_element(By.ID, "language").click()  # English, and back to 中文 from there
+    wait.until(lambda d: d.find_element(By.TAG_NAME, "h1").text == "Grid worker")
+    ready(phone)
+    assert phone.find_element(By.ID, "sos").text == "SOS"
+    assert phone.find_element(By.ID, "language").text == "中文"
+
 
 def outbox(driver: webdriver.Chrome) -> list[dict[str, Any]]:
     return driver.execute_async_script(
