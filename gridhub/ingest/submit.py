@@ -47,7 +47,7 @@ def submit_checkin(
     try:
         topic = topics.build(Kind.CHECKIN, worker)
     except ValueError:
-        raise CheckinRefused(f"unknown worker {worker!r}: not on the roster") from None
+        raise CheckinRefused(f"worker code {worker!r} cannot name a check-in topic") from None
     received = Received(topic, body, received_at=received_at or time.time())
     outcome = pipeline.run(session, [received])
     if outcome.reasons:

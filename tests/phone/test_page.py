@@ -114,6 +114,8 @@ def test_a_worker_signs_in_and_checks_in_where_they_stand(served, phone, session
     as_phone(phone)
     wait = sign_in(phone, served)
     assert phone.find_element(By.TAG_NAME, "h1").text == "网格员"
+    # My position is on the map before I check in.
+    wait.until(lambda d: f"{G11.y:.5f}, {G11.x:.5f}" in d.find_element(By.ID, "position").text)
     assert phone.find_element(By.CSS_SELECTOR, 'link[rel="manifest"]').get_attribute("href") == (
         served + "/m/manifest.webmanifest"
     )

@@ -82,6 +82,7 @@ async function open() {
   });
   const cached = cachedPatrol();
   if (cached) draw(cached, null);
+  patrol.locate().catch(() => undefined);  // my position on the map from the start
   await showOutbox(t);
   await reload();
   await send();
@@ -107,6 +108,7 @@ async function reload() {
     await alerts.refresh();
   } catch (error) {
     if (error instanceof Unauthorized) leave();
+    else console.warn("gridhub:", error.message);  // no network: the last view stays
   }
 }
 

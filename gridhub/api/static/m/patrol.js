@@ -39,7 +39,8 @@ function position() {
 export class Patrol {
   constructor(t) {
     this.t = t;
-    this.map = L.map("map", { zoomSnap: 0.25 });
+    // A view from the start: my position may come before my grids do.
+    this.map = L.map("map", { zoomSnap: 0.25 }).setView([30, 115], 5);
     this.grids = L.geoJSON(null, {
       style: { className: "my-grid", color: "#22543d", weight: 2, fillOpacity: 0.08 },
     }).addTo(this.map);
@@ -58,7 +59,6 @@ export class Patrol {
     }
     this.grids.clearLayers().addData(patrol.grids);
     if (patrol.grids.features.length) this.map.fitBounds(this.grids.getBounds());
-    else this.map.setView([30, 115], 5);
     const visited = new Set(patrol.today.filter((c) => c.kind === "checkpoint")
       .map((c) => c.checkpoint_id));
     this.points.clearLayers();
@@ -81,21 +81,28 @@ export class Patrol {
       : [el("li", { class: "empty" }, this.t("page.phone.none_today"))]));
   }
 
-  async checkIn(kind) {
-    this.outcome.className = "";
-    this.outcome.textContent = this.t("page.phone.locating");
-    let where;
-    try {
-      where = await position();
-    } catch (error) {
-      this.outcome.textContent = this.t("page.phone.no_position", { reason: error.message });
-      return;
-    }
+  // Where I am now, shown on the map; the error's reason if the phone cannot say.
+  async locate() {
+    const where = await position();
     const { latitude: lat, longitude: lon, accuracy } = where.coords;
     this.me.setLatLng([lat, lon]).addTo(this.map);
     document.getElementById("position").textContent = this.t("page.phone.position", {
       lat: lat.toFixed(5), lon: lon.toFixed(5), accuracy: Math.round(accuracy),
     });
+    return where.coords;
+  }
+
+  async checkIn(kind) {
+    this.outcome.className = "";
+    this.outcome.textContent = this.t("page.phone.locating");
+    let coords;
+    try {
+      coords = await this.locate();
+    } catch (error) {
+      this.outcome.textContent = this.t("page.phone.no_position", { reason: error.message });
+      return;
+    }
+    const { latitude: lat, longitude: lon, accuracy } = coords;
     const checkin = {
       id: crypto.randomUUID(), ts: new Date().toISOString(), lat, lon, crs: "wgs84",
       accuracy_m: accuracy, kind,
