@@ -16,7 +16,7 @@ import uvicorn
 from PIL import Image
 from selenium import webdriver
 from selenium.webdriver.common.by import By
-from selenium.webdriver.support.ui import WebDriverWait
+from selenium.webdriver.support.ui import Select, WebDriverWait
 from sqlalchemy import select
 
 from gridhub.alerts.models import Alert, AlertEvent, Delivery
@@ -38,8 +38,8 @@ pytestmark = pytest.mark.parametrize("database_url", ["spatialite"], indirect=Tr
 def served(hub, town, sessions) -> Iterator[str]:
     with transaction(sessions) as session:
         grid = session.scalar(select(Region).where(Region.code == "G11"))
-        grid.properties = {"checkpoints": [{"id": "CP1", "name": "村口桥", "lon": G11.x,
-                                            "lat": G11.y}]}  # fmt: skip
+        grid.properties = {"checkpoints": [{"id": "CP1", "name": "村口桥", "lon": G11.x + 0.003,
+                                            "lat": G11.y + 0.002}]}  # fmt: skip
         user = make_user(session, "w11", role="grid_worker")
         user.member_id = session.scalar(select(Member.id).where(Member.code == "W11"))
     port = free_port()
@@ -123,10 +123,14 @@ def test_a_worker_signs_in_and_checks_in_where_they_stand(served, phone, session
     picture = tmp_path / "bridge.jpg"
     Image.new("RGB", (800, 600), "steelblue").save(picture, "JPEG")
     phone.find_element(By.ID, "photo").send_keys(str(picture))
+    Select(phone.find_element(By.ID, "checkpoint-id")).select_by_visible_text("村口桥")
     phone.find_element(By.ID, "checkpoint").click()
     wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, "#today li[data-checkin]"))
     wait.until(lambda d: d.find_element(By.ID, "waiting").text == "")
+    # The checkpoint is marked as visited today.
+    wait.until(lambda d: "村口桥 ✓" in d.find_element(By.ID, "checkpoint-id").text)
     [checkin] = stored(sessions)
+    assert checkin.checkpoint_id == "CP1"
     with sessions() as session:
         photo = session.get(CheckinPhoto, checkin.id)
         assert photo is not None and (photo.width, photo.height) == (800, 600)
