@@ -22,8 +22,10 @@ from gridhub.cameras.registry import registered_drones
 from gridhub.cameras.service import CamerasService
 from gridhub.config import Settings
 from gridhub.db import open_store
+from gridhub.events import EventSink
 from gridhub.geo.locator import GridLocator
-from gridhub.ingest.service import IngestService
+from gridhub.ingest.pipeline import Pipeline
+from gridhub.ingest.service import IngestService, build_pipeline
 from gridhub.mqtt.broker import embedded_broker
 from gridhub.mqtt.topics import Topics
 from gridhub.reports.catalogue import Catalogue
@@ -65,6 +67,9 @@ class Hub:
     reports: ReportsContext = field(init=False)
     """What intake and the console need; its events open and cancel work orders through the
     alerts sink, and it follows its orders as the alerts' listener."""
+    ingest_sinks: list[EventSink] = field(init=False)
+    """Where the events of check-ins sent over HTTP go: the alerts sink, the drones'."""
+    _http_pipeline: Pipeline | None = field(init=False, default=None)
 
     def __post_init__(self) -> None:
         self.locator = GridLocator(self.sessions)
@@ -86,7 +91,17 @@ class Hub:
             language=self.settings.language,
             timezone=self.settings.timezone,
         )
-        self.wire_reports(self.alert_context, AlertsSink(self.alert_context))
+        sink = AlertsSink(self.alert_context)
+        self.wire_reports(self.alert_context, sink)
+        self.ingest_sinks = [sink, DroneFeeds(self.settings.cameras, sink)]
+
+    def http_pipeline(self) -> Pipeline:
+        """The ingest pipeline for check-ins sent over HTTP: MQTT's steps, these sinks."""
+        if self._http_pipeline is None:
+            self._http_pipeline = build_pipeline(
+                self.settings, self.topics, self.locator, self.ingest_sinks, registered_drones
+            )
+        return self._http_pipeline
 
     def wire_reports(self, alerts: AlertContext, sink: AlertsSink) -> None:
         """Reports' events go to ``sink``; the alerts of ``alerts`` tell reports how orders go."""
@@ -141,6 +156,7 @@ def build_hub(settings: Settings) -> Hub:
     )
     hub.alert_context = alerts.context
     hub.wire_reports(alerts.context, alerts.sink)
+    hub.ingest_sinks = [alerts.sink, DroneFeeds(settings.cameras, alerts.sink)]
     hub.services.append(alerts)
     hub.services.append(
         IngestService(
@@ -149,7 +165,7 @@ def build_hub(settings: Settings) -> Hub:
             hub.topics,
             hub.locator,
             registered_drones,
-            [alerts.sink, DroneFeeds(settings.cameras, alerts.sink)],
+            hub.ingest_sinks,
             mqtt_url=mqtt_url,
             embedded=embedded,
         )

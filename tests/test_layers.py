@@ -3,7 +3,7 @@
 surfaces and wiring   api/ · cli.py · hub.py · demo/ · migrations/
 areas                 ingest/ · alerts/ · cameras/ · reports/   (peers: never import each other)
 the map               geo/                             (regions, grids, members, index)
-shared layers         db · config/ · mqtt/ · events · scope · severity · reasons · tables
+shared layers         db · config/ · mqtt/ · events · scope · severity · reasons · tables · photos
 """
 
 import ast
@@ -14,7 +14,7 @@ import gridhub
 ROOT = Path(gridhub.__file__).parent
 SHARED = {
     "db", "config", "mqtt", "events", "scope", "severity", "reasons", "tables", "i18n",
-    "cli_context",
+    "cli_context", "photos",
 }  # fmt: skip
 PEERS = {"ingest", "alerts", "cameras", "reports"}
 ALLOWED = {

@@ -116,9 +116,14 @@ def device_ack(
     now: datetime,
     note: str | None = None,
     ctx: AlertContext | None = None,
+    *,
+    channel: str = "mqtt",
+    scope: Scope = EVERYTHING,
 ) -> Alert:
-    """A member's device answered on ``members/{code}/ack``. A repeat acknowledgement, or one
-    after someone else's, records that this member has it too, without a state change."""
+    """A member's device answered on ``members/{code}/ack`` (or their phone page, on
+    ``channel``). A repeat acknowledgement, or one after someone else's, records that this
+    member has it too, without a state change. Acknowledging what one was sent needs nothing
+    more; taking it on or resolving it needs the whole alert under ``scope``."""
     action = DEVICE_ACTIONS.get(status)
     if action is None:
         raise ValueError(f"unknown ack status {status!r}; use acknowledged, in_progress, resolved")
@@ -134,9 +139,21 @@ def device_ack(
         raise NotARecipient(f"alert {alert_id} was not sent to member {member_code}")
     if action == "ack" and alert.status in (lifecycle.ACKNOWLEDGED, lifecycle.IN_PROGRESS):
         if _mark_received(session, alert, member_code, now):
-            record_event(session, alert, "received", member_code, now, note=note, channel="mqtt")
+            record_event(session, alert, "received", member_code, now, note=note, channel=channel)
         return alert
-    return act(session, alert_id, action, member_code, now, note=note, channel="mqtt", ctx=ctx)
+    if action == "ack":
+        scope = EVERYTHING
+    return act(
+        session,
+        alert_id,
+        action,
+        member_code,
+        now,
+        note=note,
+        channel=channel,
+        ctx=ctx,
+        scope=scope,
+    )
 
 
 def _mark_received(session: Session, alert: Alert, member_code: str, now: datetime) -> int:

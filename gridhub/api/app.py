@@ -26,6 +26,7 @@ from gridhub.api.routes import (
     members,
     meta,
     open311,
+    phone,
     regions,
     report_page,
     reports,
@@ -63,6 +64,7 @@ def create_app(hub: Hub, manage_services: bool = True) -> FastAPI:
     for resource in (checkins, sensors, deadletters, reports, open311, report_page):
         app.include_router(resource.router)
     app.include_router(drones.router)
+    app.include_router(phone.router)
     dashboard.mount(app)
     docs.mount(app)
     errors.document(app)

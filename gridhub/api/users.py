@@ -67,6 +67,11 @@ def create_user(
     return user
 
 
+def linked_member(session: Session, user: User) -> Member | None:
+    """The member ``user`` is (``users add --member``), if any."""
+    return None if user.member_id is None else session.get(Member, user.member_id)
+
+
 def check_role(role: str) -> None:
     if role not in USER_ROLES:
         raise UserError(f"unknown role {role!r} (expected one of {', '.join(USER_ROLES)})")

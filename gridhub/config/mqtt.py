@@ -100,3 +100,9 @@ class IngestConfig(Section):
         "name; unmapped users are member codes. With broker sign-in a phone publishes only "
         "under its own user, so there the user must be the member's code.",
     )
+    max_photo_bytes: int = Field(
+        8 * 1024 * 1024, ge=1024, description="Largest photo a check-in may carry (HTTP)."
+    )
+    photo_max_side: int = Field(
+        2048, ge=256, description="Check-in photos are scaled down to this many pixels."
+    )

@@ -6,7 +6,15 @@ import typer
 
 from gridhub.cli_context import context
 from gridhub.db import transaction
-from gridhub.demo.loader import ADMIN, CAMERAS_FILE, RIVER_FILE, load_demo, reset_admin
+from gridhub.demo.loader import (
+    ADMIN,
+    CAMERAS_FILE,
+    PHONE_USER,
+    RIVER_FILE,
+    load_demo,
+    reset_admin,
+    reset_phone_user,
+)
 from gridhub.demo.reports import load_reports
 
 if TYPE_CHECKING:
@@ -44,8 +52,13 @@ def demo_command(
     filed = load_reports(hub)
     with transaction(hub.sessions) as session:
         password = reset_admin(session)
+        phone_password = reset_phone_user(session)
     typer.echo(f"demo loaded: {loaded}, {filed} residents' reports filed")
     url = f"http://{host or settings.api.host}:{port or settings.api.port}/"
+    typer.echo(
+        f"the grid worker's phone: {url}m/ as {PHONE_USER[0]!r} ({PHONE_USER[1]}), "
+        f"password {phone_password}"
+    )
     typer.echo(f"sign in at {url} as {ADMIN!r} with the one-time password: {password}")
     if not serve:
         return

@@ -25,6 +25,8 @@ MEMBERS_FILE = DATA_DIR / "members.csv"
 CAMERAS_FILE = DATA_DIR / "cameras.csv"
 SENSORS_FILE = DATA_DIR / "sensors.csv"
 ADMIN = "admin"
+PHONE_USER = ("gw0101a", "GW0101A")
+"""The demo's grid worker on the phone page (/m/): a user name, and the member it is."""
 
 
 @dataclass
@@ -79,5 +81,19 @@ def reset_admin(session: Session, username: str = ADMIN) -> str:
         user.password_hash = hash_password(password)
         user.role = "admin"
         user.scope = None
+        user.active = True
+    return password
+
+
+def reset_phone_user(session: Session) -> str:
+    """Create the demo grid worker's phone user, linked to their member, or give it a new
+    password; return that password."""
+    username, member = PHONE_USER
+    password = secrets.token_urlsafe(12)
+    user = session.scalar(select(User).where(User.username == username))
+    if user is None:
+        create_user(session, username, password, role="grid_worker", member_code=member)
+    else:
+        user.password_hash = hash_password(password)
         user.active = True
     return password

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from typing import NamedTuple
 
 import orjson
-from sqlalchemy import func, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
@@ -18,6 +18,15 @@ from gridhub.ingest.payloads import CheckinPayload
 from gridhub.ingest.pipeline import BatchContext, Item
 from gridhub.ingest.status import update_status
 from gridhub.scope import EVERYTHING, Scope
+
+LATE_AFTER_S = 300.0
+"""A check-in received this long after it was made was kept on the phone with no signal (a
+phone's clock and a slow network account for seconds, not minutes)."""
+
+
+def is_late(ts: datetime, received_at: datetime) -> bool:
+    """Whether a check-in made at ``ts`` arrived late (queued offline, sent afterwards)."""
+    return (received_at - ts).total_seconds() >= LATE_AFTER_S
 
 
 class CheckinRow(NamedTuple):
@@ -240,10 +249,21 @@ def list_checkins(
         query = query.where(Checkin.ts >= since)
     if until is not None:
         query = query.where(Checkin.ts < until)
-    if not scope.unrestricted:
-        query = query.join(Region, Region.code == Checkin.grid_code).where(scope.sql(Region.path))
+    query = _in_scope(query, scope)
     total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
     rows = session.scalars(
         query.order_by(Checkin.ts.desc(), Checkin.id.desc()).limit(limit).offset(offset)
     ).all()
     return list(rows), total
+
+
+def visible_checkin(session: Session, checkin_id: int, scope: Scope) -> Checkin | None:
+    """The check-in with this id if ``scope`` sees it (as ``list_checkins`` would)."""
+    return session.scalar(_in_scope(select(Checkin).where(Checkin.id == checkin_id), scope))
+
+
+def _in_scope(query: Select[Checkin], scope: Scope) -> Select[Checkin]:
+    """Check-ins whose grid lies under ``scope``; outside every grid, only for everything."""
+    if scope.unrestricted:
+        return query
+    return query.join(Region, Region.code == Checkin.grid_code).where(scope.sql(Region.path))

@@ -12,8 +12,10 @@ from sqlalchemy import (
     JSON,
     Boolean,
     Float,
+    ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     String,
     Text,
     UniqueConstraint,
@@ -48,6 +50,23 @@ class Checkin(Base):
     in_assigned_grid: Mapped[bool] = mapped_column(Boolean)
     checkpoint_id: Mapped[str | None] = mapped_column(String(64))
     note: Mapped[str | None] = mapped_column(Text)
+
+
+class CheckinPhoto(Base):
+    """The photo a worker attached to a check-in, re-encoded without metadata; what its
+    EXIF said of place and time is kept apart, as data."""
+
+    __tablename__ = "checkin_photos"
+
+    checkin_id: Mapped[int] = mapped_column(
+        BigId, ForeignKey("checkins.id", ondelete="CASCADE"), primary_key=True
+    )
+    content_type: Mapped[str] = mapped_column(String(32))
+    width: Mapped[int] = mapped_column(Integer)
+    height: Mapped[int] = mapped_column(Integer)
+    data: Mapped[bytes] = mapped_column(LargeBinary, deferred=True)
+    exif: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
 
 
 class WorkerStatus(Base):

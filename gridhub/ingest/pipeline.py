@@ -87,6 +87,8 @@ class BatchOutcome:
     duplicates: int
     stored: dict[str, int]
     events: int
+    reasons: tuple[str, ...] = ()
+    """Why each dead letter was refused, in order (HTTP answers a check-in with its own)."""
 
 
 class Pipeline:
@@ -109,4 +111,5 @@ class Pipeline:
             duplicates=ctx.duplicates,
             stored=ctx.stored,
             events=len(ctx.events),
+            reasons=tuple(row.reason for row in ctx.dead),
         )

@@ -34,6 +34,8 @@ from gridhub.reasons import describe
 
 AREA_ISSUER = "area"
 """Dedup sender of area warnings that name no issuer."""
+SENDER_MISMATCH = "sender mismatch"
+"""How the refusal of a message naming another sender than its topic's begins."""
 
 
 class Decode:
@@ -53,9 +55,7 @@ class Decode:
                 continue
             item.kind, item.sender = topic.kind, topic.sender
             if len(received.payload) > self.max_bytes:
-                ctx.reject(
-                    item, f"payload too large: {len(received.payload)} > {self.max_bytes} bytes"
-                )
+                ctx.reject(item, too_large(len(received.payload), self.max_bytes))
                 continue
             try:
                 item.data = orjson.loads(received.payload)
@@ -86,6 +86,11 @@ def _holds_nul(value: Any) -> bool:
     if isinstance(value, list):
         return any(_holds_nul(item) for item in value)
     return False
+
+
+def too_large(size: int, limit: int) -> str:
+    """The refusal of a payload of ``size`` bytes, over ``limit``."""
+    return f"payload too large: {size} > {limit} bytes"
 
 
 def _json_type(value: Any) -> str:
@@ -137,7 +142,8 @@ class Validate:
             item.payload = payload
             named = getattr(payload, SENDER_FIELDS.get(item.kind, ""), None)
             if named is not None and named != item.sender:
-                ctx.reject(item, f"sender mismatch: topic names {item.sender!r}, payload {named!r}")
+                mismatch = f"topic names {item.sender!r}, payload {named!r}"
+                ctx.reject(item, f"{SENDER_MISMATCH}: {mismatch}")
                 continue
             when = payload.timestamp if isinstance(payload, DjiOsdPayload) else payload.ts
             if when > latest:

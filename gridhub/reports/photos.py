@@ -4,58 +4,20 @@ stored; served only through links signed for a while."""
 
 import hashlib
 import hmac
-import io
-from dataclasses import dataclass
-
-from PIL import Image, ImageOps, UnidentifiedImageError
 
 from gridhub.config.reports import ReportsConfig
+from gridhub.photos import BadPhoto, CleanPhoto
+from gridhub.photos import clean_photo as clean_image
 
-FORMATS = {"JPEG": "image/jpeg", "PNG": "image/png"}
-MAX_PIXELS = 50_000_000
-"""Larger images are refused before decoding (a small file can unpack to gigabytes)."""
-JPEG_QUALITY = 85
-
-
-class BadPhoto(ValueError):
-    """A photo that is not accepted; the message says which and why."""
-
-
-@dataclass(frozen=True, slots=True)
-class CleanPhoto:
-    content_type: str
-    width: int
-    height: int
-    data: bytes
+__all__ = ["BadPhoto", "CleanPhoto", "clean_photo", "link_valid", "photo_link"]
 
 
 def clean_photo(data: bytes, number: int, config: ReportsConfig) -> CleanPhoto:
     """Photo ``number`` (1-based) checked, scaled to ``photo_max_side`` and re-encoded with
-    no metadata; BadPhoto otherwise."""
-    if len(data) > config.max_photo_bytes:
-        raise BadPhoto(
-            f"photo {number} is {len(data) / 1048576:.1f} MB; "
-            f"at most {config.max_photo_bytes / 1048576:.1f} MB per photo"
-        )
-    try:
-        image = Image.open(io.BytesIO(data))
-        kind = image.format
-        if kind not in FORMATS:
-            raise BadPhoto(f"photo {number} is {kind or 'not an image'}; send JPEG or PNG")
-        if image.width * image.height > MAX_PIXELS:
-            raise BadPhoto(f"photo {number} has too many pixels ({image.width}×{image.height})")
-        image.load()
-        upright: Image.Image = ImageOps.exif_transpose(image)  # upright once EXIF is gone
-    except (UnidentifiedImageError, OSError, Image.DecompressionBombError, SyntaxError):
-        raise BadPhoto(f"photo {number} is not a readable JPEG or PNG image") from None
-    upright.thumbnail((config.photo_max_side, config.photo_max_side))
-    out = io.BytesIO()
-    if kind == "JPEG":
-        # A fresh save writes no EXIF, ICC or comments unless asked to.
-        upright.convert("RGB").save(out, "JPEG", quality=JPEG_QUALITY, optimize=True)
-    else:
-        upright.save(out, "PNG", optimize=True)
-    return CleanPhoto(FORMATS[kind], upright.width, upright.height, out.getvalue())
+    no metadata (nor is its EXIF place kept: a resident's photo says no more than the report);
+    BadPhoto otherwise."""
+    photo = clean_image(data, f"photo {number}", config.max_photo_bytes, config.photo_max_side)
+    return CleanPhoto(photo.content_type, photo.width, photo.height, photo.data)
 
 
 def photo_signature(secret: str, photo_id: int, expires: int) -> str:

@@ -10,7 +10,7 @@ from shapely.geometry import Point, shape
 from sqlalchemy import func, select
 from typer.testing import CliRunner
 
-from gridhub.api.users import authenticate
+from gridhub.api.users import authenticate, linked_member
 from gridhub.cameras.models import Camera
 from gridhub.cli import app
 from gridhub.db import make_engine, make_session_factory, transaction
@@ -149,8 +149,14 @@ def test_demo_command_loads_and_prints_a_password_that_signs_in(database_url, tm
     assert f"{len(rows(MEMBERS_FILE))} members" in result.output
     password = result.output.rsplit("one-time password: ", 1)[1].split()[0]
     engine = make_engine(database_url)
+    phone = (
+        result.output.split("the grid worker's phone: ", 1)[1].split("password ", 1)[1].split()[0]
+    )
     with transaction(make_session_factory(engine)) as session:
         assert authenticate(session, "admin", password) is not None
+        worker = authenticate(session, "gw0101a", phone)
+        assert worker is not None and worker.role == "grid_worker"
+        assert linked_member(session, worker).code == "GW0101A"
     engine.dispose()
 
 
