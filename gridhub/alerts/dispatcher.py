@@ -24,6 +24,7 @@ from gridhub.alerts.deliveries import insert_rows
 from gridhub.alerts.models import Delivery, DeliveryAttempt
 from gridhub.config.alerts import DeliveryConfig
 from gridhub.db import is_sqlite, transaction, utcnow
+from gridhub.secrets import SecretBox
 
 log = logging.getLogger(__name__)
 
@@ -39,6 +40,8 @@ class Claimed:
     target: str
     payload: dict
     attempts: int
+    secret_target: str | None
+    """The sealed URL to send to; None where ``target`` itself is it (an MQTT topic)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,7 +73,12 @@ def claim_due(session: Session, now: datetime, lease_s: float, limit: int) -> li
         .where(Delivery.id.in_(due.scalar_subquery()))
         .values(attempts=Delivery.attempts + 1, next_attempt_at=now + timedelta(seconds=lease_s))
         .returning(
-            Delivery.id, Delivery.channel, Delivery.target, Delivery.payload, Delivery.attempts
+            Delivery.id,
+            Delivery.channel,
+            Delivery.target,
+            Delivery.payload,
+            Delivery.attempts,
+            Delivery.secret_target,
         )
         .execution_options(synchronize_session=False)
     )
@@ -163,9 +171,12 @@ class Dispatcher:
         sessions: sessionmaker[Session],
         channels: Sequence[Channel],
         config: DeliveryConfig,
+        box: SecretBox,
         clock: Callable[[], datetime] = utcnow,
     ) -> None:
+        """``box`` opens the sealed URLs of notification and webhook deliveries."""
         self.sessions = sessions
+        self.box = box
         self.channels = {channel.name: channel for channel in channels}
         self.config = config
         self.clock = clock
@@ -225,11 +236,19 @@ class Dispatcher:
         self, channel: Channel, chunk: list[Claimed], wake: Callable[[], None] | None
     ) -> None:
         started = time.perf_counter()
+        addresses = [self._address(item) for item in chunk]
         try:
-            errors = channel.send_many([(item.target, item.payload) for item in chunk])
+            errors = channel.send_many(
+                list(zip(addresses, [i.payload for i in chunk], strict=True))
+            )
         except Exception as exc:  # a channel bug fails this chunk, never the dispatcher
             log.exception("channel %s failed", channel.name)
             errors = [first_line(exc)] * len(chunk)
+        # An error may quote the URL (an HTTP client's message does): it is stored and shown.
+        errors = [
+            None if e is None else e.replace(address, item.target)
+            for e, address, item in zip(errors, addresses, chunk, strict=True)
+        ]
         elapsed_ms = (time.perf_counter() - started) * 1000 / max(1, len(chunk))
         now = self.clock()
         self._finish(
@@ -239,6 +258,10 @@ class Dispatcher:
             ],
             wake,
         )
+
+    def _address(self, item: Claimed) -> str:
+        """Where the delivery goes: opened only now, in memory, for the send."""
+        return item.target if item.secret_target is None else self.box.open(item.secret_target)
 
     def _finish(self, results: list[Result], wake: Callable[[], None] | None) -> None:
         for result in results:

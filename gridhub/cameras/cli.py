@@ -15,10 +15,10 @@ from gridhub.cameras.registry import (
     import_cameras,
     read_records,
 )
-from gridhub.cameras.secrets import CredentialBox
 from gridhub.cli_context import REFUSED_EXIT_CODE, context, fail, refuse
 from gridhub.db import transaction
 from gridhub.geo.locator import GridLocator
+from gridhub.secrets import SecretBox, redact_url
 
 cameras_app = typer.Typer(help="Cameras and drones: registry, ONVIF, health.", no_args_is_help=True)
 
@@ -38,7 +38,9 @@ def import_command(
     try:
         records = read_records(file)
         with transaction(sessions) as session:
-            report = import_cameras(session, records, _grid_of(ctx))
+            report = import_cameras(
+                session, records, _grid_of(ctx), SecretBox.for_settings(context(ctx).settings)
+            )
     except CameraImportError as exc:
         refuse(file, exc)
     typer.echo(f"{file}: {len(report.created)} created, {len(report.updated)} updated")
@@ -88,7 +90,7 @@ def add_command(
             code=code, name=name or f"{report.info.manufacturer} {report.info.model}",
             kind=kind, lon=lon, lat=lat, grid=grid, maintainer=maintainer,
         )  # fmt: skip
-        box = CredentialBox(cli.settings.secret())
+        box = SecretBox.for_settings(cli.settings)
         with transaction(cli.sessions) as session:
             camera = register_device(
                 session, box, record, report, onvif, user, password, _grid_of(ctx)
@@ -100,7 +102,7 @@ def add_command(
         fail(f"{code}: refused: {exc}", code=REFUSED_EXIT_CODE)
     typer.echo(
         f"{code}: {report.info.manufacturer} {report.info.model} ({where}), "
-        f"{len(report.profiles)} profile(s), stream {report.stream_url}"
+        f"{len(report.profiles)} profile(s), stream {redact_url(report.stream_url)}"
         + (", PTZ" if report.ptz else "")
     )
 
@@ -127,6 +129,7 @@ def probe_command(ctx: typer.Context) -> None:
             cli.sessions,
             settings,
             pool,
+            SecretBox.for_settings(settings),
             sink=cli.event_sink(),
             on_result=progress,
         )

@@ -11,6 +11,7 @@ from gridhub.cameras.models import Camera, CameraStatusChange
 from gridhub.cameras.probe import ProbeResult, ProbeTarget, next_status
 from gridhub.config.cameras import CamerasConfig
 from gridhub.events import CameraStatusChanged, EventSink
+from gridhub.secrets import SecretBox
 from gridhub.severity import Severity
 
 SEVERITY: dict[str, Severity] = {"offline": "yellow", "degraded": "blue"}
@@ -25,13 +26,13 @@ class StatusChange:
     reason: str | None
 
 
-def probe_targets(session: Session) -> list[ProbeTarget]:
+def probe_targets(session: Session, box: SecretBox) -> list[ProbeTarget]:
     """Every feed with a stream to probe (the sub-stream when there is one: it is cheaper)."""
     query = select(Camera).where(Camera.stream_url.is_not(None)).order_by(Camera.code)
     return [
-        ProbeTarget(c.code, url)
+        ProbeTarget(c.code, box.open(sealed))
         for c in session.scalars(query)
-        if (url := c.sub_stream_url or c.stream_url) is not None  # always: the query asks for one
+        if (sealed := c.sub_stream_url or c.stream_url) is not None  # always: the query asks
     ]
 
 

@@ -123,7 +123,7 @@ def world(settings, engine, sessions) -> World:
             CameraRecord(code=c, name=c, kind="fixed", lon=CENTRE[g].x, lat=CENTRE[g].y)
             for c, g in (("CAM_IN", "G11"), ("CAM_OUT", "G21"))
         ]
-        import_cameras(session, cameras, grid_of)
+        import_cameras(session, cameras, grid_of, hub.secret_box)
         sensors = [
             {"code": c, "name": c, "kind": "water_level", "lon": CENTRE[g].x, "lat": CENTRE[g].y}
             for c, g in (("S_IN", "G11"), ("S_OUT", "G21"))
