@@ -49,19 +49,16 @@ def _in_clear(value: object) -> bool:
     return isinstance(value, str) and "://" in value
 
 
-class _Box:
-    """The hub's box, asked for only when a row needs it: an empty store migrates without."""
+class _Clear(Exception):
+    """A secret in clear text was found (while looking, before anything changed)."""
 
-    def __init__(self) -> None:
-        self._box: SecretBox | None = context.config.attributes.get("secret_box")
 
-    def get(self) -> SecretBox:
-        if self._box is None:
-            raise RuntimeError(
-                "the store holds secrets in clear text, to be sealed with the hub's key: "
-                "run `gridhub db upgrade` with the hub's settings"
-            )
-        return self._box
+def _box() -> SecretBox | None:
+    return context.config.attributes.get("secret_box")
+
+
+def _refuse() -> str:
+    raise _Clear
 
 
 def _list(values: object, change: Callable[[str], str], wanted: Callable[[object], bool]) -> Any:
@@ -82,14 +79,12 @@ def _policy(policy: object, change: Callable[[str], str], wanted: Callable[[obje
     return {**policy, "levels": levels}
 
 
-def _convert(box: _Box, sealing: bool) -> None:
+def _convert(change: Callable[[str], str], sealing: bool) -> None:
+    """Seal every clear secret (``sealing``), or open every sealed one, with ``change``."""
     connection = op.get_bind()
 
     def wanted(value: object) -> bool:
         return _in_clear(value) if sealing else isinstance(value, str) and not _in_clear(value)
-
-    def change(value: str) -> str:
-        return box.get().seal(value) if sealing else box.get().open(value)
 
     for row in connection.execute(sa.select(cameras)).mappings():
         values = {name: change(row[name]) for name in CAMERA_URLS if wanted(row[name])}
@@ -109,7 +104,20 @@ def _convert(box: _Box, sealing: bool) -> None:
             )
 
 
-def _seal_deliveries(box: _Box) -> None:
+def _any_in_clear() -> bool:
+    """Whether some row needs the hub's key (looked at before any change: SQLite commits
+    each DDL statement at once, so a refusal after ``add_column`` would leave it half done)."""
+    sent_to_urls = sa.select(deliveries.c.id).where(deliveries.c.channel.in_(SENT_TO_URLS))
+    if op.get_bind().execute(sent_to_urls.limit(1)).first() is not None:
+        return True
+    try:
+        _convert(lambda _: _refuse(), sealing=True)
+    except _Clear:
+        return True
+    return False
+
+
+def _seal_deliveries(box: SecretBox) -> None:
     connection = op.get_bind()
     query = sa.select(deliveries).where(
         deliveries.c.channel.in_(SENT_TO_URLS), deliveries.c.secret_target.is_(None)
@@ -122,7 +130,7 @@ def _seal_deliveries(box: _Box) -> None:
             .where(deliveries.c.id == row["id"])
             .values(
                 target=shown,
-                secret_target=box.get().seal(url),
+                secret_target=box.seal(url),
                 last_error=error.replace(url, shown) if error else error,
             )
         )
@@ -134,18 +142,26 @@ def _seal_deliveries(box: _Box) -> None:
 
 
 def upgrade() -> None:
+    box = _box()
+    if box is None and _any_in_clear():
+        raise RuntimeError(
+            "the store holds secrets in clear text, to be sealed with the hub's key: "
+            "run `gridhub db upgrade` with the hub's settings"
+        )
     if op.get_bind().dialect.name == "postgresql":  # SQLite does not bound VARCHAR lengths
         for name in CAMERA_URLS:  # a sealed 1,000-character URL is ~1,450 characters
             op.alter_column("cameras", name, type_=sa.Text(), existing_nullable=True)
     op.add_column("alert_deliveries", sa.Column("secret_target", sa.Text(), nullable=True))
-    box = _Box()
-    _convert(box, sealing=True)
-    _seal_deliveries(box)
+    if box is not None:
+        _convert(box.seal, sealing=True)
+        _seal_deliveries(box)
 
 
 def downgrade() -> None:
-    box = _Box()
-    _convert(box, sealing=False)
+    box = _box()
+    if box is None:
+        raise RuntimeError("run `gridhub` with the hub's settings to open the sealed secrets")
+    _convert(box.open, sealing=False)
     connection = op.get_bind()
     query = sa.select(deliveries.c.id, deliveries.c.secret_target).where(
         deliveries.c.secret_target.is_not(None)
@@ -154,7 +170,7 @@ def downgrade() -> None:
         connection.execute(
             deliveries.update()
             .where(deliveries.c.id == row["id"])
-            .values(target=box.get().open(row["secret_target"]))
+            .values(target=box.open(row["secret_target"]))
         )
     with op.batch_alter_table("alert_deliveries") as batch:
         batch.drop_column("secret_target")
