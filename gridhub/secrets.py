@@ -10,6 +10,7 @@ which is what lets a rotation re-encrypt row by row while the old key still read
 import base64
 import hashlib
 import os
+import threading
 from collections.abc import Sequence
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -46,6 +47,7 @@ class SecretBox:
         if not keys:
             raise ValueError("a secret box needs at least one key")
         self._keys_file = keys_file
+        self._lock = threading.Lock()  # dispatcher threads open side by side
         self._seen = _mtime(keys_file)
         self._use(keys)
 
@@ -70,10 +72,12 @@ class SecretBox:
         return None if plaintext is None else self.seal(plaintext)
 
     def open(self, token: str) -> str:
+        fernet = self._fernet
         try:
-            return self._fernet.decrypt(token.encode("ascii")).decode()
+            return fernet.decrypt(token.encode("ascii")).decode()
         except (InvalidToken, UnicodeEncodeError):
-            if self._follow():
+            # New keys since: read by this call, or by another thread meanwhile.
+            if self._follow() or self._fernet is not fernet:
                 return self.open(token)
             raise SecretError(
                 "a stored secret cannot be decrypted: was the hub's secret key or its "
@@ -98,15 +102,16 @@ class SecretBox:
         """Take up the keys file's keys if it changed (a stat: cheap beside AES)."""
         if self._keys_file is None:
             return False
-        seen = _mtime(self._keys_file)
-        if seen == self._seen:
-            return False
-        self._seen = seen
-        keys = read_keys(self._keys_file)
-        if not keys or tuple(keys) == self.keys:
-            return False
-        self._use(keys)
-        return True
+        with self._lock:
+            seen = _mtime(self._keys_file)
+            if seen == self._seen:
+                return False
+            keys = read_keys(self._keys_file)
+            self._seen = seen
+            if not keys or tuple(keys) == self.keys:
+                return False
+            self._use(keys)
+            return True
 
 
 def _mtime(path: Path | None) -> int | None:

@@ -1,6 +1,7 @@
 """The shared secret box: sealing, keys, following a rotation, and what a URL shows."""
 
 import os
+import threading
 from pathlib import Path
 
 import pytest
@@ -81,3 +82,25 @@ def test_the_keys_file_is_private_and_replaced_whole(tmp_path: Path):
 )
 def test_a_redacted_url_keeps_only_scheme_and_address(url: str, shown: str):
     assert redact_url(url) == shown
+
+
+def test_threads_opening_side_by_side_all_take_up_a_rotation(tmp_path: Path):
+    """The dispatcher's channel threads open URLs at once, just after a rotation."""
+    path = tmp_path / KEYS_FILE
+    running = SecretBox([derived_key("k" * 32)], path)
+    new = Fernet.generate_key()
+    sealed = SecretBox([new]).seal("json://sms:pass@10.0.0.9/sms")
+    write_keys(path, [new])
+    barrier = threading.Barrier(16)
+    opened: list[str] = []
+
+    def open_it() -> None:
+        barrier.wait()
+        opened.append(running.open(sealed))
+
+    threads = [threading.Thread(target=open_it) for _ in range(16)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert opened == ["json://sms:pass@10.0.0.9/sms"] * 16

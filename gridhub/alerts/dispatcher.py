@@ -156,6 +156,13 @@ def _no_fsync_wait(session: Session) -> None:
     session.execute(text("SET LOCAL synchronous_commit = off"))
 
 
+def _scrub(error: str, shown: Sequence[tuple[str, str]]) -> str:
+    """``error`` with each URL sent to replaced by its redacted form."""
+    for address, target in shown:
+        error = error.replace(address, target)
+    return error
+
+
 def backoff(attempts: int, config: DeliveryConfig) -> timedelta:
     """1 s, 2 s, 4 s … capped: a broken endpoint is retried ever more slowly."""
     seconds = config.backoff_initial_s * 2 ** max(0, attempts - 1)
@@ -236,19 +243,18 @@ class Dispatcher:
         self, channel: Channel, chunk: list[Claimed], wake: Callable[[], None] | None
     ) -> None:
         started = time.perf_counter()
-        addresses = [self._address(item) for item in chunk]
+        addresses: list[str] = []
         try:
+            addresses = [self._address(item) for item in chunk]  # SecretError: a bad key
             errors = channel.send_many(
                 list(zip(addresses, [i.payload for i in chunk], strict=True))
             )
         except Exception as exc:  # a channel bug fails this chunk, never the dispatcher
             log.exception("channel %s failed", channel.name)
             errors = [first_line(exc)] * len(chunk)
-        # An error may quote the URL (an HTTP client's message does): it is stored and shown.
-        errors = [
-            None if e is None else e.replace(address, item.target)
-            for e, address, item in zip(errors, addresses, chunk, strict=True)
-        ]
+        # An error may quote a URL (an HTTP client's message does): it is stored and shown.
+        shown = list(zip(addresses, [item.target for item in chunk], strict=False))
+        errors = [None if e is None else _scrub(e, shown) for e in errors]
         elapsed_ms = (time.perf_counter() - started) * 1000 / max(1, len(chunk))
         now = self.clock()
         self._finish(

@@ -3,8 +3,9 @@ members imported with credentials and bot tokens, an alert dispatched through re
 (apprise to an SMS gateway, a webhook), then every value of every table searched."""
 
 import base64
+import socket
 import time
-from collections.abc import Callable
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -33,7 +34,6 @@ from gridhub.secret_store import audit
 from gridhub.secrets import KEYS_FILE, SecretBox, derived_key, read_keys
 from tests.support.factories import CELL, ORIGIN, auth_header, make_grid_tree, make_user
 from tests.support.secret_scan import clear_secrets
-from tests.support.services import free_port
 
 runner = CliRunner()
 CAMERA_PASSWORD = "Cam-Pa55-river"
@@ -134,7 +134,7 @@ def dispatch(sessions: sessionmaker[Session], settings: Settings, box: SecretBox
         WebhookChannel(settings.alerts.webhooks, delivery.send_timeout_s),
     ]
     dispatcher = Dispatcher(sessions, channels, delivery, box)
-    deadline = time.monotonic() + 30
+    deadline = time.monotonic() + 60  # a loaded machine: each apprise send may take seconds
     while dispatcher.run_once() or dispatcher.in_flight:
         assert time.monotonic() < deadline, "deliveries still in flight"
         time.sleep(0.05)
@@ -152,20 +152,21 @@ def gateway_calls(httpserver: HTTPServer, path: str) -> list[str]:
 
 
 @pytest.fixture
-def gateway(httpserver: HTTPServer, monkeypatch: pytest.MonkeyPatch) -> HTTPServer:
-    """The SMS gateway and webhook receiver; DingTalk and WeCom (HTTPS, on the internet)
-    fail at once, through a proxy that refuses, and so keep their errors in the store."""
-    monkeypatch.setenv("HTTPS_PROXY", f"http://127.0.0.1:{free_port()}")
+def gateway(monkeypatch: pytest.MonkeyPatch) -> Iterator[HTTPServer]:
+    """The SMS gateway and webhook receiver (threaded: channels send side by side). DingTalk
+    and WeCom (HTTPS, on the internet) fail at once, through a proxy that refuses, and so
+    leave their errors in the store."""
+    refusing = socket.socket()
+    refusing.bind(("127.0.0.1", 0))  # bound and never listening: every connection is refused
+    monkeypatch.setenv("HTTPS_PROXY", f"http://127.0.0.1:{refusing.getsockname()[1]}")
+    server = HTTPServer(host="127.0.0.1", threaded=True)
+    server.start()
     for path in ("/sms", "/duty", "/hook"):
-        httpserver.expect_request(path, method="POST").respond_with_data("ok")
-    return httpserver
-
-
-def wait(check: Callable[[], object], timeout: float = 10.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not check():
-        assert time.monotonic() < deadline, "condition not met in time"
-        time.sleep(0.05)
+        server.expect_request(path, method="POST").respond_with_data("ok")
+    yield server
+    server.clear()
+    server.stop()
+    refusing.close()
 
 
 def test_no_secret_is_in_clear_text_anywhere_in_the_store(
