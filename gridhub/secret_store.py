@@ -91,7 +91,7 @@ def rotate_all(
             for pk, value in rows:
                 new = reseal(value, change) if sealed.nested else (change(value) or value)
                 if new is not value:
-                    counts[sealed.name] += _tokens(value)
+                    counts[sealed.name] += len(_tokens(value)) if sealed.nested else 1
                     session.execute(
                         update(sealed.table).where(key == pk).values({column.name: new})
                     )
@@ -104,31 +104,24 @@ def rotate_all(
 def audit(session: Session, metadata: MetaData, box: SecretBox) -> Counter[str]:
     """How many sealed secrets per ``table.column`` do not open with ``box`` (want 0)."""
     bad: Counter[str] = Counter()
-
-    def check(token: str) -> str | None:
-        if not box.opens(token):
-            bad[current] += 1
-        return None
-
     for sealed in sealed_columns(metadata):
-        current = sealed.name
         for rows in _batches(session, sealed.table, _key(sealed.table), sealed.column):
             for _, value in rows:
-                if sealed.nested:
-                    reseal(value, check)
-                elif not isinstance(value, str) or not box.opens(value):
-                    bad[current] += 1
-    return bad
+                tokens = _tokens(value) if sealed.nested else [value]
+                bad[sealed.name] += sum(
+                    1 for token in tokens if not isinstance(token, str) or not box.opens(token)
+                )
+    return +bad  # without the columns where all open
 
 
-def _tokens(value: Any) -> int:
-    found = 0
+def _tokens(value: Any) -> list[str]:
+    """The sealed strings inside a JSON value."""
+    found: list[str] = []
 
-    def count(_: str) -> None:
-        nonlocal found
-        found += 1
+    def collect(token: str) -> None:
+        found.append(token)
 
-    reseal(value, count)
+    reseal(value, collect)
     return found
 
 
