@@ -21,6 +21,7 @@ from gridhub.cameras.service import probe_all
 from gridhub.config import load_settings
 from gridhub.db import transaction
 from gridhub.hub import open_store
+from gridhub.secrets import SecretBox
 from tests.support.rtsp import RtspServer
 from tests.support.services import free_port
 
@@ -41,6 +42,7 @@ def main() -> None:
         cameras={"probe_concurrency": args.concurrency, "probe_frames": args.frames},
     )
     _engine, sessions = open_store(settings)
+    box = SecretBox.for_settings(settings)
     server = RtspServer(free_port(), mounts=args.cameras, fps=args.fps, codec=args.codec)
     with server:
         records = [
@@ -49,7 +51,7 @@ def main() -> None:
             for i in range(args.cameras)
         ]  # fmt: skip
         with transaction(sessions) as session:
-            import_cameras(session, records, lambda _lon, _lat: None)
+            import_cameras(session, records, lambda _lon, _lat: None, box)
         raw = [bare_opencv(server.url(f"cam{i}"), args.frames) for i in range(10)]
         print(f"baseline: bare OpenCV open + {args.frames} frames, one stream at a time: "
               f"p50 {statistics.median(raw):.2f} s")  # fmt: skip
@@ -59,7 +61,7 @@ def main() -> None:
         try:
             for number in range(1, args.rounds + 1):
                 started = time.monotonic()
-                results, _changes = probe_all(sessions, settings, pool)
+                results, _changes = probe_all(sessions, settings, pool, box)
                 report(number, results, time.monotonic() - started, statistics.median(raw))
         finally:
             pool.shutdown(cancel_futures=True)

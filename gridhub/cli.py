@@ -1,5 +1,6 @@
 """The ``gridhub`` command: each area adds its own sub-commands."""
 
+import json
 import logging
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
@@ -18,6 +19,8 @@ from gridhub.ingest.cli import deadletters_app, sensors_app
 from gridhub.mqtt.access import Role
 from gridhub.mqtt.cli import broker_app, set_password_command
 from gridhub.reports.cli import reports_app
+from gridhub.secrets import redact_url
+from gridhub.secrets_cli import secrets_app
 
 if TYPE_CHECKING:  # the hub loads every area (OpenCV, paho…): only ``serve`` needs it
     from gridhub.events import EventSink
@@ -45,6 +48,7 @@ app.add_typer(sensors_app, name="sensors")
 app.add_typer(deadletters_app, name="deadletters")
 app.add_typer(reports_app, name="reports")
 app.add_typer(broker_app, name="broker")
+app.add_typer(secrets_app, name="secrets")
 drones_app = typer.Typer(
     help="Drones: link DJI serial numbers to registered drones, set their MQTT passwords.",
     no_args_is_help=True,
@@ -69,9 +73,16 @@ def alerts_sink(settings: Settings) -> "EventSink":
     from gridhub.alerts.context import AlertContext
     from gridhub.alerts.sink import AlertsSink
     from gridhub.mqtt.topics import Topics
+    from gridhub.secrets import SecretBox
 
     topics = Topics.of(settings)
-    context = AlertContext(settings.alerts, settings.timezone, settings.language, topics=topics)
+    context = AlertContext(
+        settings.alerts,
+        settings.timezone,
+        settings.language,
+        topics=topics,
+        box=SecretBox.for_settings(settings),
+    )
     return AlertsSink(context)
 
 
@@ -79,7 +90,18 @@ def alerts_sink(settings: Settings) -> "EventSink":
 def validate_config(ctx: typer.Context) -> None:
     """Load the settings, print them (secrets hidden) or each error with its setting."""
     settings = context(ctx).settings
-    typer.echo(settings.model_dump_json(indent=2))
+    typer.echo(
+        json.dumps(_redacted(settings.model_dump(mode="json")), indent=2, ensure_ascii=False)
+    )
+
+
+def _redacted(value: Any) -> Any:
+    """Settings as shown: URLs (database, broker, webhooks, tiles) lose their secret parts."""
+    if isinstance(value, dict):
+        return {key: _redacted(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_redacted(item) for item in value]
+    return redact_url(value) if isinstance(value, str) and "://" in value else value
 
 
 @db_app.command("upgrade")

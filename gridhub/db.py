@@ -28,6 +28,7 @@ from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
 from gridhub.config import Settings
+from gridhub.secrets import PRIVATE_FILE, SecretBox, private_dir
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 
@@ -102,6 +103,10 @@ def _spatialite_engine(url: str, **kwargs: object) -> Engine:
     path = url.removeprefix("sqlite:///")
     if path and path != ":memory:":
         Path(path).parent.mkdir(parents=True, exist_ok=True)
+        # The file holds sealed secrets and the roster: only the hub's user may read it.
+        # SQLite gives its -wal and -shm files the database file's mode.
+        Path(path).touch(mode=PRIVATE_FILE)
+        Path(path).chmod(PRIVATE_FILE)
     engine = create_engine(
         url,
         module=sqlite_module,
@@ -132,18 +137,24 @@ def transaction(sessions: sessionmaker[Session]) -> Iterator[Session]:
         yield session
 
 
-def alembic_config(engine: Engine) -> AlembicConfig:
+SECRET_BOX = "secret_box"
+"""Alembic attribute: the box a migration seals clear-text secrets with."""
+
+
+def alembic_config(engine: Engine, box: SecretBox | None = None) -> AlembicConfig:
     config = AlembicConfig()
     config.set_main_option("script_location", str(MIGRATIONS_DIR))
     config.attributes["engine"] = engine
+    config.attributes[SECRET_BOX] = box
     return config
 
 
 def open_store(settings: Settings, migrate: bool = True) -> tuple[Engine, sessionmaker[Session]]:
     """The engine and a session factory of the configured store, migrated unless asked not to."""
+    private_dir(settings.data_dir)
     engine = make_engine(settings.database_url)
     if migrate:
-        upgrade(engine)
+        upgrade(engine, SecretBox.for_settings(settings))
     return engine, make_session_factory(engine)
 
 
@@ -171,7 +182,8 @@ def ensure_postgis(engine: Engine) -> None:
             ) from None
 
 
-def upgrade(engine: Engine) -> None:
-    """Bring the schema to the newest revision of every area."""
+def upgrade(engine: Engine, box: SecretBox | None = None) -> None:
+    """Bring the schema to the newest revision of every area; ``box`` seals what an older
+    version stored in clear (needed only when there is such a row)."""
     ensure_postgis(engine)
-    command.upgrade(alembic_config(engine), "heads")
+    command.upgrade(alembic_config(engine, box), "heads")

@@ -32,6 +32,7 @@ from gridhub.reports.catalogue import Catalogue
 from gridhub.reports.context import ReportsContext
 from gridhub.reports.limits import RateLimits
 from gridhub.reports.orders import follow
+from gridhub.secrets import SecretBox
 
 log = logging.getLogger(__name__)
 
@@ -60,6 +61,8 @@ class Hub:
     """The broker the services use, signed in as the hub (the demo's town publishes there)."""
     # The one point → grid index of the process; built lazily from the store on first use.
     locator: GridLocator = field(init=False)
+    secret_box: SecretBox = field(init=False)
+    """Opens the store's sealed secrets (camera URLs, notification URLs)."""
     topics: Topics = field(init=False)
     alert_context: AlertContext = field(init=False)
     """What alert actions need; the alerts service's own when it runs here (it wakes its
@@ -73,6 +76,7 @@ class Hub:
 
     def __post_init__(self) -> None:
         self.locator = GridLocator(self.sessions)
+        self.secret_box = SecretBox.for_settings(self.settings)
         self.topics = Topics.of(self.settings)
         self.alert_context = AlertContext(
             config=self.settings.alerts,
@@ -80,6 +84,7 @@ class Hub:
             language=self.settings.language,
             locator=self.locator,
             topics=self.topics,
+            box=self.secret_box,
         )
         secret = self.settings.secret()
         self.reports = ReportsContext(

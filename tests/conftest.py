@@ -5,10 +5,12 @@ from pathlib import Path
 
 import psycopg
 import pytest
+from cryptography.fernet import Fernet
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from gridhub.db import make_engine, make_session_factory
+from gridhub.secrets import SecretBox
 from tests.support import databases
 from tests.support.services import unavailable
 
@@ -58,3 +60,9 @@ def engine(database_url: str) -> Iterator[Engine]:
 @pytest.fixture
 def sessions(engine: Engine) -> sessionmaker[Session]:
     return make_session_factory(engine)
+
+
+@pytest.fixture
+def box() -> SecretBox:
+    """A secret box with a key of its own (a hub's box: ``SecretBox.for_settings``)."""
+    return SecretBox([Fernet.generate_key()])

@@ -14,7 +14,7 @@ import gridhub
 ROOT = Path(gridhub.__file__).parent
 SHARED = {
     "db", "config", "mqtt", "events", "scope", "severity", "reasons", "tables", "i18n",
-    "cli_context", "photos",
+    "cli_context", "photos", "secrets", "secret_store",
 }  # fmt: skip
 PEERS = {"ingest", "alerts", "cameras", "reports"}
 ALLOWED = {

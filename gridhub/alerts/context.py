@@ -11,6 +11,7 @@ from gridhub.config.alerts import AlertsConfig
 from gridhub.events import EventSink
 from gridhub.i18n import DEFAULT_LANGUAGE
 from gridhub.mqtt.topics import Kind, Topics
+from gridhub.secrets import SecretBox
 
 _WAKE = "gridhub.alerts.wake"
 _LISTENING = "gridhub.alerts.listening"
@@ -33,6 +34,17 @@ class AlertContext:
     listeners: list[EventSink] = field(default_factory=list)
     """Told of every alert change (``AlertChanged``) in its transaction: the reports area
     follows its work orders so."""
+    box: SecretBox | None = None
+    """Seals notification and webhook URLs (policies' and delivery rows'), opens members';
+    needed only where there are such URLs."""
+
+    def secrets(self) -> SecretBox:
+        if self.box is None:
+            raise RuntimeError("notification URLs need the hub's secret box (AlertContext.box)")
+        return self.box
+
+    def seal(self, url: str) -> str:
+        return self.secrets().seal(url)
 
     def member_topic(self, member_code: str) -> str:
         return self.topics.build(Kind.MEMBER_ALERTS, member_code)

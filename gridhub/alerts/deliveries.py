@@ -24,6 +24,7 @@ from gridhub.alerts.models import Alert, AlertEvent, Delivery
 from gridhub.alerts.routing import Recipient
 from gridhub.db import Base
 from gridhub.events import AlertChanged
+from gridhub.secrets import redact_url
 from gridhub.severity import severity_rank
 
 COPY_ABOVE = 50
@@ -70,7 +71,11 @@ def notify_members(
     reminder: int = 0,
     extra_urls: Sequence[str] = (),
 ) -> int:
-    """Queue the alert for each recipient (MQTT, plus their own notification URLs)."""
+    """Queue the alert for each recipient (MQTT, plus their own notification URLs).
+
+    Notification URLs (the members' and ``extra_urls``, a policy level's) come sealed; each
+    row keeps the sealed URL to send to and a redacted one to show.
+    """
     rows: list[dict[str, Any]] = []
     # Read from the alert once per language: a flood warning has thousands of recipients.
     briefs: dict[str, tuple[dict[str, Any], dict[str, str]]] = {}
@@ -83,6 +88,9 @@ def notify_members(
             )
         return briefs[language]
 
+    def shown(sealed: str) -> str:
+        return redact_url(ctx.secrets().open(sealed))
+
     alert_id = alert.id
     for person in recipients:
         code, role = person.member_code, person.role
@@ -90,10 +98,14 @@ def notify_members(
         message = member_message(brief, ctx.ack_topic(code), role, level, reminder)
         rows.append(_row(alert_id, now, MQTT, ctx.member_topic(code), message, code, role, level))
         rows.extend(
-            _row(alert_id, now, APPRISE, url, text, code, role, level) for url in person.notify
+            _row(alert_id, now, APPRISE, shown(sealed), text, code, role, level, sealed)
+            for sealed in person.notify
         )
     text = words(ctx.language)[1]
-    rows.extend(_row(alert_id, now, APPRISE, url, text, level=level) for url in extra_urls)
+    rows.extend(
+        _row(alert_id, now, APPRISE, shown(sealed), text, level=level, secret=sealed)
+        for sealed in extra_urls
+    )
     if rows:
         insert_rows(session, Delivery, rows)
         ctx.wake_after_commit(session)
@@ -134,7 +146,14 @@ def publish_change(
     rows = [_row(alert.id, now, MQTT, ctx.integration_topic, message)]
     rank = severity_rank(alert.severity)
     rows.extend(
-        _row(alert.id, now, WEBHOOK, str(hook.url), message)
+        _row(
+            alert.id,
+            now,
+            WEBHOOK,
+            redact_url(str(hook.url)),
+            message,
+            secret=ctx.seal(str(hook.url)),
+        )
         for hook in ctx.config.webhooks
         if rank >= severity_rank(hook.min_severity)
     )
@@ -178,7 +197,9 @@ def _row(
     member: str | None = None,
     role: str | None = None,
     level: int | None = None,
+    secret: str | None = None,
 ) -> dict[str, Any]:
+    """A delivery row; ``target`` is what is shown, ``secret`` the sealed URL sent to."""
     return {
         "alert_id": alert_id,
         "member_code": member,
@@ -186,6 +207,7 @@ def _row(
         "level": level,
         "channel": channel,
         "target": target,
+        "secret_target": secret,
         "payload": payload,
         "status": "pending",
         "attempts": 0,

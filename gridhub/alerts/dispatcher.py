@@ -24,6 +24,7 @@ from gridhub.alerts.deliveries import insert_rows
 from gridhub.alerts.models import Delivery, DeliveryAttempt
 from gridhub.config.alerts import DeliveryConfig
 from gridhub.db import is_sqlite, transaction, utcnow
+from gridhub.secrets import SecretBox
 
 log = logging.getLogger(__name__)
 
@@ -39,6 +40,8 @@ class Claimed:
     target: str
     payload: dict
     attempts: int
+    secret_target: str | None
+    """The sealed URL to send to; None where ``target`` itself is it (an MQTT topic)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,7 +73,12 @@ def claim_due(session: Session, now: datetime, lease_s: float, limit: int) -> li
         .where(Delivery.id.in_(due.scalar_subquery()))
         .values(attempts=Delivery.attempts + 1, next_attempt_at=now + timedelta(seconds=lease_s))
         .returning(
-            Delivery.id, Delivery.channel, Delivery.target, Delivery.payload, Delivery.attempts
+            Delivery.id,
+            Delivery.channel,
+            Delivery.target,
+            Delivery.payload,
+            Delivery.attempts,
+            Delivery.secret_target,
         )
         .execution_options(synchronize_session=False)
     )
@@ -148,6 +156,13 @@ def _no_fsync_wait(session: Session) -> None:
     session.execute(text("SET LOCAL synchronous_commit = off"))
 
 
+def _scrub(error: str, shown: Sequence[tuple[str, str]]) -> str:
+    """``error`` with each URL sent to replaced by its redacted form."""
+    for address, target in shown:
+        error = error.replace(address, target)
+    return error
+
+
 def backoff(attempts: int, config: DeliveryConfig) -> timedelta:
     """1 s, 2 s, 4 s … capped: a broken endpoint is retried ever more slowly."""
     seconds = config.backoff_initial_s * 2 ** max(0, attempts - 1)
@@ -163,9 +178,12 @@ class Dispatcher:
         sessions: sessionmaker[Session],
         channels: Sequence[Channel],
         config: DeliveryConfig,
+        box: SecretBox,
         clock: Callable[[], datetime] = utcnow,
     ) -> None:
+        """``box`` opens the sealed URLs of notification and webhook deliveries."""
         self.sessions = sessions
+        self.box = box
         self.channels = {channel.name: channel for channel in channels}
         self.config = config
         self.clock = clock
@@ -225,11 +243,18 @@ class Dispatcher:
         self, channel: Channel, chunk: list[Claimed], wake: Callable[[], None] | None
     ) -> None:
         started = time.perf_counter()
+        addresses: list[str] = []
         try:
-            errors = channel.send_many([(item.target, item.payload) for item in chunk])
+            addresses = [self._address(item) for item in chunk]  # SecretError: a bad key
+            errors = channel.send_many(
+                list(zip(addresses, [i.payload for i in chunk], strict=True))
+            )
         except Exception as exc:  # a channel bug fails this chunk, never the dispatcher
             log.exception("channel %s failed", channel.name)
             errors = [first_line(exc)] * len(chunk)
+        # An error may quote a URL (an HTTP client's message does): it is stored and shown.
+        shown = list(zip(addresses, [item.target for item in chunk], strict=False))
+        errors = [None if e is None else _scrub(e, shown) for e in errors]
         elapsed_ms = (time.perf_counter() - started) * 1000 / max(1, len(chunk))
         now = self.clock()
         self._finish(
@@ -239,6 +264,10 @@ class Dispatcher:
             ],
             wake,
         )
+
+    def _address(self, item: Claimed) -> str:
+        """Where the delivery goes: opened only now, in memory, for the send."""
+        return item.target if item.secret_target is None else self.box.open(item.secret_target)
 
     def _finish(self, results: list[Result], wake: Callable[[], None] | None) -> None:
         for result in results:

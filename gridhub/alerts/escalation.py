@@ -1,7 +1,7 @@
 """The escalation ladder as a pure state machine: given the policy, the state and ``now``,
 what happens next and when to look again. No clock, no store: testable without sleeping."""
 
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Literal
@@ -17,6 +17,7 @@ class Level:
     ack_timeout_s: float
     repeats: int = 0
     notify: tuple[str, ...] = ()
+    """Notification URLs told at this level, sealed."""
     members: tuple[str, ...] = ()
     """Members told at this level besides the role's (a resident report's handlers)."""
 
@@ -28,10 +29,18 @@ class Policy:
     levels: tuple[Level, ...]
 
     @classmethod
-    def from_config(cls, config: EscalationPolicy) -> "Policy":
+    def from_config(cls, config: EscalationPolicy, seal: Callable[[str], str]) -> "Policy":
+        """The policy to copy onto an alert; ``seal`` hides each level's notification URLs
+        (they carry bot tokens, and the copy is stored)."""
         return cls(
             tuple(
-                Level(lvl.role, lvl.ack_timeout_s, lvl.repeats, tuple(lvl.notify), lvl.members)
+                Level(
+                    lvl.role,
+                    lvl.ack_timeout_s,
+                    lvl.repeats,
+                    tuple(seal(url) for url in lvl.notify),
+                    lvl.members,
+                )
                 for lvl in config.levels
             )
         )

@@ -17,6 +17,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from gridhub.db import Base, BigId, UtcDateTime, utcnow
+from gridhub.secrets import SEALED, SEALED_JSON
 
 OPEN = text("is_open")
 
@@ -78,7 +79,9 @@ class Alert(Base):
     closed_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     assignees: Mapped[list[str]] = mapped_column(JSON, default=list)
     broadcast_roles: Mapped[list[str]] = mapped_column(JSON, default=list)
-    policy: Mapped[dict[str, Any]] = mapped_column(JSON, doc="Escalation policy when opened.")
+    policy: Mapped[dict[str, Any]] = mapped_column(
+        JSON, info=SEALED_JSON, doc="Escalation policy when opened; its notify URLs sealed."
+    )
     level: Mapped[int] = mapped_column(Integer, default=0)
     reminders: Mapped[int] = mapped_column(Integer, default=0)
     acked_by: Mapped[str | None] = mapped_column(String(64))
@@ -146,7 +149,12 @@ class Delivery(Base):
     role: Mapped[str | None] = mapped_column(String(32))
     level: Mapped[int | None] = mapped_column(Integer)
     channel: Mapped[str] = mapped_column(String(16))
-    target: Mapped[str] = mapped_column(String(1000))
+    target: Mapped[str] = mapped_column(
+        String(1000), doc="Where it goes: the MQTT topic, or a URL with its secrets redacted."
+    )
+    secret_target: Mapped[str | None] = mapped_column(
+        Text, info=SEALED, doc="The URL sent to, sealed; None for MQTT topics."
+    )
     payload: Mapped[dict[str, Any]] = mapped_column(JSON)
     status: Mapped[str] = mapped_column(String(16), default="pending")
     attempts: Mapped[int] = mapped_column(Integer, default=0)

@@ -125,7 +125,7 @@ def raise_alert(
         assignees=[spec.assignee] if spec.assignee else [],
         broadcast_roles=list(spec.broadcast_roles),
         level=_level_of(ctx, spec),
-        policy=Policy.from_config(_policy_of(ctx, spec)).to_dict(),
+        policy=Policy.from_config(_policy_of(ctx, spec), ctx.seal).to_dict(),
         reminders=0,
     )
     try:
@@ -207,7 +207,7 @@ def _merge(
         )
         alert.severity = spec.severity
         retitle(ctx, alert, spec)
-        alert.policy = Policy.from_config(ctx.config.policies[spec.severity]).to_dict()
+        alert.policy = Policy.from_config(ctx.config.policies[spec.severity], ctx.seal).to_dict()
         if alert.acked_at is None:
             alert.level = 0  # the new severity's ladder, from the bottom
             dispatch(session, ctx, alert, now, new_alert=False)

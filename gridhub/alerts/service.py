@@ -29,6 +29,7 @@ from gridhub.db import transaction, utcnow
 from gridhub.mqtt.client import BrokerAddress, MqttClient
 from gridhub.mqtt.inbound import Received
 from gridhub.mqtt.topics import Kind, Topics
+from gridhub.secrets import SecretBox
 
 log = logging.getLogger(__name__)
 
@@ -68,6 +69,7 @@ class AlertsService:
             locator=locator,
             topics=topics,
             wake=self._wake.set,
+            box=SecretBox.for_settings(settings),
         )
         self.sink = AlertsSink(self.context)
         mqtt_config = settings.mqtt.model_copy(
@@ -92,7 +94,7 @@ class AlertsService:
             WebhookChannel(self.config.webhooks, delivery.send_timeout_s),
             AppriseChannel(delivery.send_timeout_s),
         ]
-        self.dispatcher = Dispatcher(sessions, channels, delivery, clock)
+        self.dispatcher = Dispatcher(sessions, channels, delivery, self.context.secrets(), clock)
         self._thread: threading.Thread | None = None
         self.last_error: str | None = None
         self.timers_fired = 0

@@ -62,8 +62,8 @@ class AttemptOut(_Out):
 
 
 class DeliveryOut(_Out):
-    """One message to one recipient; webhook URLs and notification URLs may hold secrets,
-    so only MQTT targets are shown in full."""
+    """One message to one recipient; ``target`` is the MQTT topic, or the URL as stored:
+    with its secrets redacted (the sealed URL itself is never read out)."""
 
     id: int
     member_code: str | None
@@ -78,12 +78,6 @@ class DeliveryOut(_Out):
     acked_at: datetime | None
     last_error: str | None
     attempt_log: list[AttemptOut]
-
-    @model_validator(mode="after")
-    def _hide_secrets(self) -> "DeliveryOut":
-        if self.channel != "mqtt":
-            self.target = self.target.split(":", 1)[0] + "://…"
-        return self
 
 
 class AlertDetailOut(AlertOut):

@@ -24,6 +24,7 @@ from gridhub.geo.duty import on_duty
 from gridhub.geo.models import LEVELS, Member, MemberArea, Region
 from gridhub.geo.roster import grid_members, member_in_scope
 from gridhub.scope import Scope
+from gridhub.secrets import SecretBox
 
 GRID = LEVELS[-1]
 
@@ -79,7 +80,7 @@ def regions_page(
 
 
 def members_page(
-    session: Session, scope: Scope, paging: PageParams, role: str | None = None
+    session: Session, scope: Scope, box: SecretBox, paging: PageParams, role: str | None = None
 ) -> Page[MemberOut]:
     """Members assigned to at least one region in scope, by code, with only those regions."""
     query = select(Member).where(member_in_scope(scope))
@@ -92,17 +93,17 @@ def members_page(
         .offset(paging.offset)
         .options(selectinload(Member.areas).selectinload(MemberArea.region))
     )
-    return Page(items=[_member_out(member, scope) for member in rows], total=total)
+    return Page(items=[_member_out(member, scope, box) for member in rows], total=total)
 
 
-def member_detail(session: Session, scope: Scope, code: str) -> MemberOut | None:
+def member_detail(session: Session, scope: Scope, box: SecretBox, code: str) -> MemberOut | None:
     query = (
         select(Member)
         .where(Member.code == code, member_in_scope(scope))
         .options(selectinload(Member.areas).selectinload(MemberArea.region))
     )
     member = session.scalar(query)
-    return None if member is None else _member_out(member, scope)
+    return None if member is None else _member_out(member, scope, box)
 
 
 def _visible(session: Session, scope: Scope, code: str) -> Region | None:
@@ -138,7 +139,7 @@ def _region_out(region: Region) -> RegionOut:
     )
 
 
-def _member_out(member: Member, scope: Scope) -> MemberOut:
+def _member_out(member: Member, scope: Scope, box: SecretBox) -> MemberOut:
     """A member as the scope sees them: a shared member's regions outside it are left out."""
     return MemberOut(
         code=member.code,
@@ -147,7 +148,7 @@ def _member_out(member: Member, scope: Scope) -> MemberOut:
         areas=[area.region.code for area in member.areas if scope.contains(area.region.path)],
         phone=member.phone,
         mqtt_client_id=member.mqtt_client_id,
-        notify_channels=[urlsplit(url).scheme for url in member.notify or []],
+        notify_channels=[urlsplit(box.open(url)).scheme for url in member.notify or []],
         duty=member.duty,
         language=member.language,
     )

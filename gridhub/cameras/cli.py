@@ -16,12 +16,12 @@ from gridhub.cameras.registry import (
     import_cameras,
     read_records,
 )
-from gridhub.cameras.secrets import CredentialBox
 from gridhub.cli_context import REFUSED_EXIT_CODE, context, fail, refuse
 from gridhub.db import transaction
 from gridhub.geo.locator import GridLocator
 from gridhub.geo.repository import grid_point
 from gridhub.reasons import describe
+from gridhub.secrets import SecretBox, redact_url
 
 cameras_app = typer.Typer(help="Cameras and drones: registry, ONVIF, health.", no_args_is_help=True)
 
@@ -41,7 +41,9 @@ def import_command(
     try:
         records = read_records(file)
         with transaction(sessions) as session:
-            report = import_cameras(session, records, _grid_of(ctx))
+            report = import_cameras(
+                session, records, _grid_of(ctx), SecretBox.for_settings(context(ctx).settings)
+            )
     except CameraImportError as exc:
         refuse(file, exc)
     typer.echo(f"{file}: {len(report.created)} created, {len(report.updated)} updated")
@@ -113,7 +115,7 @@ def add_command(
                 "kind": kind or ("ptz" if report.ptz else "fixed"),
             }
         )
-        box = CredentialBox(cli.settings.secret())
+        box = SecretBox.for_settings(cli.settings)
         with transaction(cli.sessions) as session:
             camera = register_device(
                 session, box, record, report, onvif, user, password, _grid_of(ctx)
@@ -125,7 +127,7 @@ def add_command(
         fail(f"{code}: refused: {exc}", code=REFUSED_EXIT_CODE)
     typer.echo(
         f"{code}: {report.info.manufacturer} {report.info.model} ({where}), "
-        f"{len(report.profiles)} profile(s), stream {report.stream_url}"
+        f"{len(report.profiles)} profile(s), stream {redact_url(report.stream_url)}"
         + (", PTZ" if report.ptz else "")
     )
 
@@ -135,12 +137,12 @@ def probe_command(ctx: typer.Context) -> None:
     """Probe every registered stream once, with progress; record states and alerts."""
     from gridhub.cameras.probe import ProbeResult, probe_pool
     from gridhub.cameras.service import probe_all
-    from gridhub.cameras.status import probe_targets
+    from gridhub.cameras.status import stream_count
 
     cli = context(ctx)
     settings = cli.settings
     with cli.sessions() as session:
-        streams = len(probe_targets(session))
+        streams = stream_count(session)
     pool = probe_pool(settings.cameras, streams)
     done = 0
 
@@ -155,6 +157,7 @@ def probe_command(ctx: typer.Context) -> None:
             cli.sessions,
             settings,
             pool,
+            SecretBox.for_settings(settings),
             sink=cli.event_sink(),
             on_result=progress,
         )

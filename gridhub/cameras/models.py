@@ -11,6 +11,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from gridhub.db import Base, UtcDateTime, utcnow
 from gridhub.geo.models import Region
+from gridhub.secrets import SEALED
 
 KINDS = ("fixed", "ptz", "dome", "body", "drone")
 
@@ -36,12 +37,15 @@ class Camera(Base):
     grid_override: Mapped[bool] = mapped_column(
         Boolean, default=False, doc="The grid was set explicitly and is kept when the place moves."
     )
-    stream_url: Mapped[str | None] = mapped_column(String(1000))
-    sub_stream_url: Mapped[str | None] = mapped_column(String(1000))
-    snapshot_url: Mapped[str | None] = mapped_column(String(1000))
-    onvif_url: Mapped[str | None] = mapped_column(String(1000))
+    # URLs may carry user:password: each is stored sealed (gridhub.secrets), never in clear.
+    stream_url: Mapped[str | None] = mapped_column(Text, info=SEALED)
+    sub_stream_url: Mapped[str | None] = mapped_column(Text, info=SEALED)
+    snapshot_url: Mapped[str | None] = mapped_column(Text, info=SEALED)
+    onvif_url: Mapped[str | None] = mapped_column(Text, info=SEALED)
     onvif_user: Mapped[str | None] = mapped_column(String(200))
-    onvif_secret: Mapped[str | None] = mapped_column(Text, doc="Fernet token; never exposed.")
+    onvif_secret: Mapped[str | None] = mapped_column(
+        Text, info=SEALED, doc="Fernet token; never exposed."
+    )
     onvif_profile: Mapped[str | None] = mapped_column(String(200))
     ptz: Mapped[bool] = mapped_column(Boolean, default=False)
     maintainer: Mapped[str | None] = mapped_column(String(64), doc="Member code.")

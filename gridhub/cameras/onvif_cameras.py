@@ -15,7 +15,7 @@ from gridhub.cameras.onvif_client import (
     parse_address,
 )
 from gridhub.cameras.registry import CameraRecord, GridOf, get_camera, import_cameras
-from gridhub.cameras.secrets import CredentialBox
+from gridhub.secrets import SecretBox
 
 
 async def read_device(address: str, user: str, password: str, timeout_s: float) -> DeviceReport:
@@ -27,7 +27,7 @@ async def read_device(address: str, user: str, password: str, timeout_s: float) 
 
 def register_device(
     session: Session,
-    box: CredentialBox,
+    box: SecretBox,
     record: CameraRecord,
     report: DeviceReport,
     address: str,
@@ -45,7 +45,7 @@ def register_device(
             "snapshot_url": report.snapshot_url,
         }
     )
-    import_cameras(session, [record], grid_of)
+    import_cameras(session, [record], grid_of, box)
     camera = get_camera(session, record.code)
     assert camera is not None
     camera.onvif_user, camera.onvif_secret = user, box.seal(password)
@@ -72,16 +72,16 @@ class PtzCommand(BaseModel):
         return self
 
 
-def open_device(camera: Camera, box: CredentialBox, timeout_s: float) -> OnvifDevice:
+def open_device(camera: Camera, box: SecretBox, timeout_s: float) -> OnvifDevice:
     """An ONVIF session with the camera's stored (decrypted) credentials."""
     if not camera.onvif_url:
         raise DeviceUnsupported(f"camera {camera.code} has no ONVIF endpoint")
-    host, port = parse_address(camera.onvif_url)
+    host, port = parse_address(box.open(camera.onvif_url))
     password = box.open(camera.onvif_secret) if camera.onvif_secret else ""
     return OnvifDevice(host, port, camera.onvif_user or "", password, timeout_s)
 
 
-async def ptz(camera: Camera, box: CredentialBox, command: PtzCommand, timeout_s: float) -> None:
+async def ptz(camera: Camera, box: SecretBox, command: PtzCommand, timeout_s: float) -> None:
     """Send ``command`` to the camera's PTZ; DeviceError says what went wrong."""
     if not camera.ptz:
         raise DeviceUnsupported(f"camera {camera.code} has no PTZ")

@@ -16,6 +16,7 @@ from gridhub.cameras.models import KINDS, Camera
 from gridhub.events import DomainEvent, DroneMoved
 from gridhub.geo.models import Member, Region
 from gridhub.reasons import reasons
+from gridhub.secrets import SecretBox
 from gridhub.tables import RawRow, RowError, TableImportError, TableKind, read_table
 
 COLUMNS = (
@@ -32,6 +33,7 @@ COLUMNS = (
     "grid",
     "pinned",
 )
+URL_FIELDS = ("stream_url", "sub_stream_url", "onvif_url", "snapshot_url")
 URL_SCHEMES = ("rtsp://", "rtsps://", "http://", "https://", "rtmp://")
 # A drone counts as over a grid while its last position is at most this old.
 DRONE_FRESH = timedelta(minutes=2)
@@ -139,9 +141,10 @@ def parse_records(rows: Iterable[RawRow]) -> list[CameraRecord]:
 
 
 def import_cameras(
-    session: Session, records: Sequence[CameraRecord], grid_of: GridOf
+    session: Session, records: Sequence[CameraRecord], grid_of: GridOf, box: SecretBox
 ) -> ImportReport:
     """Create or update every camera, or none: unknown grids or maintainers reject the lot.
+    URLs are stored sealed by ``box`` (they may carry user:password).
 
     The caller commits; on CameraImportError nothing has been changed in ``session``.
     """
@@ -180,7 +183,7 @@ def import_cameras(
             report.created.append(record.code)
         else:
             report.updated.append(record.code)
-        _apply(camera, record)
+        _apply(camera, record, box)
         grid_code = record.grid or located.get(record.code)
         # A fixed camera's grid given in the file is where it belongs; a drone's is its home
         # until it flies, unless pinned (then it stays there).
@@ -192,14 +195,15 @@ def import_cameras(
     return report
 
 
-def _apply(camera: Camera, record: CameraRecord) -> None:
+def _apply(camera: Camera, record: CameraRecord, box: SecretBox) -> None:
     camera.name = record.name
     camera.kind = record.kind
     camera.ptz = camera.ptz or record.kind == "ptz"
     if record.lon is not None and record.lat is not None:
         camera.geom = from_shape(Point(record.lon, record.lat), srid=4326)
-    for name in ("stream_url", "sub_stream_url", "onvif_url", "snapshot_url", "maintainer"):
-        setattr(camera, name, getattr(record, name))
+    for name in URL_FIELDS:
+        setattr(camera, name, box.seal_optional(getattr(record, name)))
+    camera.maintainer = record.maintainer
 
 
 def _grids_by_code(session: Session, codes: set[str]) -> dict[str, Region]:

@@ -19,12 +19,18 @@ from gridhub.cameras.live import LiveViews
 from gridhub.cameras.logins import Login
 from gridhub.cameras.models import Camera
 from gridhub.cameras.probe import ProbeResult, probe_pool, run_round
-from gridhub.cameras.secrets import CredentialBox
 from gridhub.cameras.snapshots import SnapshotCache, Source
-from gridhub.cameras.status import StatusChange, apply_results, camera_login, probe_targets
+from gridhub.cameras.status import (
+    StatusChange,
+    apply_results,
+    camera_login,
+    probe_targets,
+    stream_count,
+)
 from gridhub.config import Settings
 from gridhub.db import transaction, utcnow
 from gridhub.events import EventSink
+from gridhub.secrets import SecretBox
 
 log = logging.getLogger(__name__)
 
@@ -33,6 +39,7 @@ def probe_all(
     sessions: sessionmaker[Session],
     settings: Settings,
     pool: Executor,
+    box: SecretBox,
     now: datetime | None = None,
     sink: EventSink | None = None,
     on_result: Callable[[ProbeResult], None] | None = None,
@@ -40,7 +47,7 @@ def probe_all(
     """One round over every registered stream; results recorded, each change an event."""
     config = settings.cameras
     with sessions() as session:
-        targets = probe_targets(session, CredentialBox(settings.secret()))
+        targets = probe_targets(session, box)
     results = run_round(targets, config, pool, on_result)
     with transaction(sessions) as session:
         changes = apply_results(session, results, config, now or utcnow(), sink)
@@ -62,7 +69,7 @@ class CamerasService:
         """``sink`` takes the status changes (the alerts sink)."""
         self.settings = settings
         self.sessions = sessions
-        self.box = CredentialBox(settings.secret())
+        self.box = SecretBox.for_settings(settings)
         self.snapshots = SnapshotCache(settings.cameras)
         self.live = LiveViews(settings.cameras)
         self.frigate = frigate
@@ -105,11 +112,11 @@ class CamerasService:
         return camera_login(camera, self.box)
 
     def source(self, camera: Camera) -> Source:
-        """Where the camera's picture comes from, with its login opened."""
+        """Where the camera's picture comes from, with its URLs and login opened."""
         return Source(
             camera.code,
-            camera.snapshot_url,
-            camera.sub_stream_url or camera.stream_url,
+            self.box.open_optional(camera.snapshot_url),
+            self.box.open_optional(camera.sub_stream_url or camera.stream_url),
             self.login(camera),
         )
 
@@ -119,14 +126,14 @@ class CamerasService:
             started = time.monotonic()
             try:
                 with self.sessions() as session:
-                    streams = len(probe_targets(session))
+                    streams = stream_count(session)
                 if streams and self._pool is None:  # no cameras, no worker processes
                     self._pool = probe_pool(self.settings.cameras, streams)
                 if self._pool is None or self._stop.is_set():
                     self._stop.wait(interval)
                     continue
                 results, changes = probe_all(
-                    self.sessions, self.settings, self._pool, sink=self.sink
+                    self.sessions, self.settings, self._pool, self.box, sink=self.sink
                 )
                 self._last = {
                     "last_round_at": utcnow().isoformat(),

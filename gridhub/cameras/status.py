@@ -4,15 +4,15 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session, joinedload
 
 from gridhub.cameras.logins import Login
 from gridhub.cameras.models import Camera, CameraStatusChange
 from gridhub.cameras.probe import ProbeResult, ProbeTarget, next_status
-from gridhub.cameras.secrets import CredentialBox
 from gridhub.config.cameras import CamerasConfig
 from gridhub.events import CameraStatusChanged, EventSink
+from gridhub.secrets import SecretBox
 from gridhub.severity import Severity
 
 SEVERITY: dict[str, Severity] = {"offline": "yellow", "degraded": "blue"}
@@ -27,22 +27,28 @@ class StatusChange:
     reason: str | None
 
 
-def probe_targets(session: Session, box: CredentialBox | None = None) -> list[ProbeTarget]:
+def probe_targets(session: Session, box: SecretBox) -> list[ProbeTarget]:
     """Every feed with a stream to probe (the sub-stream when there is one: it is cheaper),
-    with its login opened by ``box`` (without a box: no logins, e.g. to count them)."""
+    its URL and login opened by ``box``."""
     query = select(Camera).where(Camera.stream_url.is_not(None)).order_by(Camera.code)
     return [
-        ProbeTarget(c.code, url, camera_login(c, box) if box else None)
+        ProbeTarget(c.code, box.open(sealed), camera_login(c, box))
         for c in session.scalars(query)
-        if (url := c.sub_stream_url or c.stream_url) is not None  # always: the query asks for one
+        if (sealed := c.sub_stream_url or c.stream_url) is not None  # always: the query asks
     ]
 
 
-def camera_login(camera: Camera, box: CredentialBox) -> Login | None:
+def stream_count(session: Session) -> int:
+    """How many feeds ``probe_targets`` would give (a probe pool's size), opening nothing."""
+    query = select(func.count()).select_from(Camera).where(Camera.stream_url.is_not(None))
+    return session.scalar(query) or 0
+
+
+def camera_login(camera: Camera, box: SecretBox) -> Login | None:
     """The camera's registered login (one for ONVIF and its streams), password opened."""
     if not camera.onvif_user:
         return None
-    return Login(camera.onvif_user, box.open(camera.onvif_secret) if camera.onvif_secret else "")
+    return Login(camera.onvif_user, box.open_optional(camera.onvif_secret) or "")
 
 
 def apply_results(

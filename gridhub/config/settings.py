@@ -146,9 +146,11 @@ class Settings(BaseSettings):
             return configured
         path = self.data_dir / SECRET_KEY_FILE
         if not path.exists():
-            self.data_dir.mkdir(parents=True, exist_ok=True)
-            path.write_text(secrets.token_urlsafe(32))
-            path.chmod(0o600)
+            self.data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+            # Created 0600 from the start: no moment in which another user could read it.
+            descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(descriptor, "w") as file:
+                file.write(secrets.token_urlsafe(32))
         return path.read_text().strip()
 
 

@@ -48,7 +48,7 @@ def demo_command(
         dashboard = settings.dashboard.model_copy(update={"overlays": (RIVER_FILE,)})
         settings = settings.model_copy(update={"dashboard": dashboard})
     hub = build_hub(settings)
-    loaded = load_demo(hub.sessions, hub.locator)
+    loaded = load_demo(hub.sessions, hub.locator, hub.secret_box)
     filed = load_reports(hub)
     with transaction(hub.sessions) as session:
         password = reset_admin(session)

@@ -17,6 +17,7 @@ from gridhub.geo.locator import GridLocator
 from gridhub.geo.members import import_members
 from gridhub.geo.members_file import read_member_file
 from gridhub.ingest.registry import import_sensors
+from gridhub.secrets import SecretBox
 
 DATA_DIR = Path(__file__).parent / "data"
 GRIDS_FILE = DATA_DIR / "grids.geojson"
@@ -43,7 +44,7 @@ class DemoLoad:
         )
 
 
-def load_demo(sessions: sessionmaker[Session], locator: GridLocator) -> DemoLoad:
+def load_demo(sessions: sessionmaker[Session], locator: GridLocator, box: SecretBox) -> DemoLoad:
     """Create or update every demo record by code; loading twice changes nothing the second time.
 
     Places (regions, grids, members) load in one transaction, devices (cameras, sensors) in a
@@ -52,7 +53,7 @@ def load_demo(sessions: sessionmaker[Session], locator: GridLocator) -> DemoLoad
     load = DemoLoad()
     with transaction(sessions) as session:
         grids = import_grids(session, load_feature_collection(GRIDS_FILE.read_bytes()))
-        members = import_members(session, read_member_file(MEMBERS_FILE))
+        members = import_members(session, read_member_file(MEMBERS_FILE), box)
     load.counts["regions and grids"] = len(grids.created + grids.updated + grids.unchanged)
     load.changed["regions and grids"] = len(grids.created + grids.updated)
     load.counts["members"] = len(members.created + members.updated + members.unchanged)
@@ -61,7 +62,10 @@ def load_demo(sessions: sessionmaker[Session], locator: GridLocator) -> DemoLoad
     locator.refresh()
     with transaction(sessions) as session:
         cameras = import_cameras(
-            session, read_records(CAMERAS_FILE), lambda lon, lat: locator.locate(lon, lat).grid
+            session,
+            read_records(CAMERAS_FILE),
+            lambda lon, lat: locator.locate(lon, lat).grid,
+            box,
         )
         sensors = import_sensors(session, SENSORS_FILE, locator)
     load.counts["cameras"] = len(cameras.created + cameras.updated)

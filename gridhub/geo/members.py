@@ -34,6 +34,7 @@ from gridhub.geo.models import Member, MemberArea, Region
 from gridhub.geo.roles import ROLE_NAMES
 from gridhub.i18n import LANGUAGES
 from gridhub.reasons import reason
+from gridhub.secrets import SecretBox
 
 LIST_SEPARATOR = ";"
 _URL = re.compile(r"^[a-z][a-z0-9+.\-]*://\S+$", re.IGNORECASE)
@@ -153,9 +154,10 @@ def _reason(error: ErrorDetails) -> str:
     return reason(error, MEMBER_FIELDS + YAML_ONLY_FIELDS)
 
 
-def import_members(session: Session, rows: Sequence[RawRow]) -> MemberImportReport:
+def import_members(session: Session, rows: Sequence[RawRow], box: SecretBox) -> MemberImportReport:
     """Create or update (by code) every member in ``rows``, or change nothing and raise
-    MemberImportError with every problem. The caller commits."""
+    MemberImportError with every problem. The caller commits. Notification URLs (bot tokens)
+    are stored sealed by ``box``."""
     valid, errors = validate_rows(rows)
     errors.extend(_duplicate_codes(rows))
     errors.extend(_unknown_regions(session, rows))
@@ -171,10 +173,10 @@ def import_members(session: Session, rows: Sequence[RawRow]) -> MemberImportRepo
     for _, row in valid:
         member = existing.get(row.code)
         if member is None:
-            session.add(_apply(Member(code=row.code, areas=[]), row, regions))
+            session.add(_apply(Member(code=row.code, areas=[]), row, regions, box))
             created.append(row.code)
-        elif _differs(member, row):
-            _apply(member, row, regions)
+        elif _differs(member, row, box):
+            _apply(member, row, regions, box)
             updated.append(row.code)
         else:
             unchanged.append(row.code)
@@ -279,13 +281,13 @@ def _client_id_owners(session: Session, client_ids: set[str]) -> dict[str, str]:
     return {client_id: code for client_id, code in rows if client_id is not None}
 
 
-def _differs(member: Member, row: MemberRow) -> bool:
+def _differs(member: Member, row: MemberRow, box: SecretBox) -> bool:
     current = (
         member.name,
         member.role,
         member.phone,
         member.mqtt_client_id,
-        list(member.notify or []),
+        [box.open(url) for url in member.notify or []],
         member.duty,
         member.language,
         dict(member.properties or {}),
@@ -305,12 +307,12 @@ def _differs(member: Member, row: MemberRow) -> bool:
     return current != wanted
 
 
-def _apply(member: Member, row: MemberRow, regions: dict[str, int]) -> Member:
+def _apply(member: Member, row: MemberRow, regions: dict[str, int], box: SecretBox) -> Member:
     member.name = row.name
     member.role = row.role
     member.phone = row.phone
     member.mqtt_client_id = row.mqtt_client_id
-    member.notify = list(row.notify)
+    member.notify = [box.seal(url) for url in row.notify]
     member.duty = row.duty
     member.language = row.language
     member.properties = dict(row.properties)

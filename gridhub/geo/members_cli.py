@@ -11,6 +11,7 @@ from gridhub.geo.members import get_member, import_members, list_members
 from gridhub.geo.members_file import MemberImportError, read_member_file
 from gridhub.mqtt.access import Role
 from gridhub.mqtt.cli import set_password_command
+from gridhub.secrets import SecretBox
 
 members_app = typer.Typer(
     help="Members: the roster of people responsible for grids.", no_args_is_help=True
@@ -27,7 +28,7 @@ def import_command(
     try:
         rows = read_member_file(file)
         with transaction(sessions) as session:
-            report = import_members(session, rows)
+            report = import_members(session, rows, SecretBox.for_settings(context(ctx).settings))
     except MemberImportError as exc:
         refuse(file, exc)
     typer.echo(f"{file}: {report}")

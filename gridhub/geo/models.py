@@ -8,6 +8,7 @@ from sqlalchemy import JSON, ForeignKey, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from gridhub.db import Base, UtcDateTime, utcnow
+from gridhub.secrets import SEALED_JSON
 
 LEVELS = ("county", "town", "village", "grid")
 PATH_SEPARATOR = "/"
@@ -62,7 +63,9 @@ class Member(Base):
     role: Mapped[str] = mapped_column(String(32), index=True)
     phone: Mapped[str | None] = mapped_column(String(32))
     mqtt_client_id: Mapped[str | None] = mapped_column(String(128))
-    notify: Mapped[list[str]] = mapped_column(JSON, default=list)
+    notify: Mapped[list[str]] = mapped_column(
+        JSON, default=list, info=SEALED_JSON, doc="Notification URLs (bot tokens), each sealed."
+    )
     duty: Mapped[str] = mapped_column(String(200), default="always")
     language: Mapped[str | None] = mapped_column(
         String(16), doc="What the member reads (zh-CN, en); None: the hub's language."

@@ -31,10 +31,13 @@ def include_object(
 
 def _engine() -> Engine:
     engine = config.attributes.get("engine")
-    if engine is None:
+    if engine is None:  # the alembic command itself: the store and key of the settings
         from gridhub.config import load_settings
+        from gridhub.secrets import SecretBox
 
-        engine = make_engine(load_settings().database_url)
+        settings = load_settings()
+        engine = make_engine(settings.database_url)
+        config.attributes["secret_box"] = SecretBox.for_settings(settings)
     return engine
 
 

@@ -195,10 +195,10 @@ def test_members_notification_urls_go_through_apprise(
     httpserver: HTTPServer,
 ) -> None:
     httpserver.expect_request("/sms", method="POST").respond_with_data("ok")
+    service = start_service(short_policy(60.0))
     with transaction(sessions) as session:
         worker = session.scalar(select(Member).where(Member.code == "W1"))
-        worker.notify = [f"json://{httpserver.host}:{httpserver.port}/sms"]
-    service = start_service(short_policy(60.0))
+        worker.notify = [service.context.seal(f"json://{httpserver.host}:{httpserver.port}/sms")]
     _warn(service, sessions, town)
     _wait_for(lambda: httpserver.log)
     request, _ = httpserver.log[0]

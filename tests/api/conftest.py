@@ -40,12 +40,13 @@ def client(hub) -> Iterator[TestClient]:
 
 
 @pytest.fixture
-def town(sessions) -> None:
+def town(sessions, hub) -> None:
     """The factories' grid tree with a small roster."""
     with transaction(sessions) as session:
         make_grid_tree(session)
         make_member(session, "W11", "grid_worker", ["G11"], phone="13800000011")
-        make_member(session, "L1", "grid_leader", ["V1"], notify=["dingtalk://sec@tok/138"])
+        dingtalk = hub.secret_box.seal("dingtalk://sec@tok/138")
+        make_member(session, "L1", "grid_leader", ["V1"], notify=[dingtalk])
         make_member(session, "W21", "grid_worker", ["G21"])
         make_member(session, "W31", "grid_worker", ["G31"])
         make_member(session, "OT1", "town_operator", ["T1"], duty="08:00-09:00")
@@ -78,7 +79,7 @@ def demo_hub(
     hub = Hub(settings=settings, engine=engine, sessions=sessions)
     if with_cameras:  # pictures and live views only: no probe rounds are started
         hub.cameras = CamerasService(settings, sessions)
-    load_demo(sessions, hub.locator)
+    load_demo(sessions, hub.locator, hub.secret_box)
     with transaction(sessions) as session:
         password = reset_admin(session)
     port = free_port()

@@ -141,7 +141,7 @@ def world(settings, engine, sessions) -> World:
                 ("UAV_OUT", "G21", "drone"),
             )
         ]
-        import_cameras(session, cameras, grid_of)
+        import_cameras(session, cameras, grid_of, hub.secret_box)
         sensors = [
             {"code": c, "name": c, "kind": "water_level", "lon": CENTRE[g].x, "lat": CENTRE[g].y}
             for c, g in (("S_IN", "G11"), ("S_OUT", "G21"))

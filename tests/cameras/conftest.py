@@ -3,6 +3,7 @@
 from collections.abc import Iterator
 
 import pytest
+from cryptography.fernet import Fernet
 from geoalchemy2.shape import to_shape
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
@@ -12,9 +13,13 @@ from gridhub.cameras.registry import GridOf
 from gridhub.config.cameras import CamerasConfig
 from gridhub.geo.index import GridIndex
 from gridhub.geo.models import Region
+from gridhub.secrets import SecretBox
 from tests.support.factories import make_grid_tree, make_member
 from tests.support.rtsp import RtspServer
 from tests.support.services import free_port, unavailable
+
+BOX = SecretBox([Fernet.generate_key()])
+"""Seals the test cameras' URLs."""
 
 # Short timeouts keep the tests fast; three equal results switch a state, as in production.
 FAST = CamerasConfig(

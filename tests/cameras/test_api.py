@@ -65,6 +65,7 @@ def api(database_url, engine, sessions, tmp_path, grid_of, rtsp_server, device):
                 ),
             ],
             grid_of,
+            service.box,
         )
         record = CameraRecord(code="PTZ1", name="river", kind="ptz", lon=118.815, lat=32.005)
         address = f"127.0.0.1:{device.port}"

@@ -14,6 +14,7 @@ from gridhub.cameras.registry import CameraRecord, import_cameras
 from gridhub.config.cameras import CamerasConfig
 from gridhub.db import transaction
 from gridhub.events import DroneMoved
+from tests.cameras.conftest import BOX
 
 NOW = datetime(2026, 6, 1, 4, 0, tzinfo=UTC)
 
@@ -28,7 +29,7 @@ def moved(seconds: int, mode_code: int, battery: float) -> DroneMoved:
 def test_return_home_and_low_battery_alert_the_maintainer_and_clear(sessions, grid_of) -> None:
     record = CameraRecord(code="UAV1", name="river drone", kind="drone", maintainer="M1")
     with transaction(sessions) as session:
-        import_cameras(session, [record], grid_of)
+        import_cameras(session, [record], grid_of, BOX)
     feeds = DroneFeeds(CamerasConfig(), AlertsSink(AlertContext()))
     for seconds, mode, battery in ((0, 4, 60), (2, 9, 24), (4, 9, 23)):  # flying, then RTH
         with transaction(sessions) as session:

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import paho.mqtt.client as mqtt
 import pytest
+from cryptography.fernet import Fernet
 from paho.mqtt.enums import CallbackAPIVersion
 from sqlalchemy import select
 
@@ -22,6 +23,7 @@ from gridhub.config.cameras import FrigateConfig
 from gridhub.db import transaction
 from gridhub.mqtt.models import DeadLetter
 from gridhub.mqtt.topics import Topics
+from gridhub.secrets import SecretBox
 from tests.support.mosquitto import Mosquitto, mosquitto_binary
 from tests.support.services import unavailable
 
@@ -45,7 +47,7 @@ def messages(name: str) -> list[bytes]:
 def camera(sessions, grid_of) -> None:
     record = CameraRecord(code="CAM1", name="riverbank", kind="fixed", lon=118.805, lat=32.005)
     with transaction(sessions) as session:
-        import_cameras(session, [record], grid_of)
+        import_cameras(session, [record], grid_of, SecretBox([Fernet.generate_key()]))
 
 
 def feed(sessions, kind: str, name: str) -> list:

@@ -21,6 +21,7 @@ from gridhub.cameras.frigate import Outcome, UnknownCamera, handle
 from gridhub.cameras.registry import CameraRecord, import_cameras
 from gridhub.config.cameras import FrigateConfig
 from gridhub.db import transaction
+from tests.cameras.conftest import BOX
 
 PAYLOADS = Path(__file__).parent / "payloads"
 EVENT_ID = "1607123955.475377-mxklsc"
@@ -54,7 +55,7 @@ def review(**after: Any) -> dict[str, Any]:
 def camera(sessions: sessionmaker[Session], grid_of) -> None:
     record = CameraRecord(code="CAM1", name="front door", kind="fixed", lon=118.805, lat=32.005)
     with transaction(sessions) as session:
-        import_cameras(session, [record], grid_of)
+        import_cameras(session, [record], grid_of, BOX)
 
 
 def feed(

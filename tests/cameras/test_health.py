@@ -5,6 +5,7 @@ import time
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from cryptography.fernet import Fernet
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -15,10 +16,12 @@ from gridhub.cameras.health import online_fraction
 from gridhub.cameras.probe import ProbeTarget, probe_pool, run_round
 from gridhub.cameras.registry import CameraRecord, get_camera, import_cameras
 from gridhub.cameras.status import apply_results, probe_targets
+from gridhub.secrets import SecretBox
 from tests.cameras.conftest import FAST
 from tests.support.rtsp import RtspServer
 from tests.support.services import free_port
 
+BOX = SecretBox([Fernet.generate_key()])
 NOW = datetime(2026, 6, 1, 4, 0, tzinfo=UTC)  # noon in China: everyone on duty
 
 
@@ -76,12 +79,12 @@ def register(sessions: sessionmaker[Session], grid_of, server: RtspServer) -> No
                      stream_url=server.url("cam1"), maintainer="M1"),
     ]  # fmt: skip
     with sessions() as session, session.begin():
-        import_cameras(session, records, grid_of)
+        import_cameras(session, records, grid_of, BOX)
 
 
 def probe_once(sessions, pool, now: datetime) -> list:
     with sessions() as session, session.begin():
-        targets = probe_targets(session)
+        targets = probe_targets(session, BOX)
     results = run_round(targets, FAST, pool)
     with sessions() as session, session.begin():
         return apply_results(session, results, FAST, now, AlertsSink(AlertContext()))
@@ -173,7 +176,7 @@ def test_black_stream_becomes_degraded_after_hysteresis(sessions, grid_of, rtsp_
         stream_url=rtsp_server.url("black"),
     )  # fmt: skip
     with sessions() as session, session.begin():
-        import_cameras(session, [record], grid_of)
+        import_cameras(session, [record], grid_of, BOX)
     for minute in range(3):
         probe_once(sessions, pool, NOW + timedelta(minutes=minute))
     with sessions() as session:

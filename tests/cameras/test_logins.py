@@ -107,7 +107,7 @@ def api(database_url, engine, sessions, tmp_path, grid_of, digest_rtsp):
             )
             for code in ("CAM1", "CAM2")
         ]
-        import_cameras(session, records, grid_of)
+        import_cameras(session, records, grid_of, service.box)
         for code, password in (("CAM1", LOGIN.password), ("CAM2", "wrong")):
             camera = get_camera(session, code)
             camera.onvif_user, camera.onvif_secret = LOGIN.user, service.box.seal(password)
@@ -117,16 +117,18 @@ def api(database_url, engine, sessions, tmp_path, grid_of, digest_rtsp):
 
 
 def test_registered_once_the_login_opens_snapshots_live_view_and_probes(api, sessions) -> None:
-    client, _service, settings, headers = api
+    client, service, settings, headers = api
     snapshot = client.get("/api/v1/cameras/CAM1/snapshot", headers=headers)
     assert snapshot.status_code == 200 and snapshot.content.startswith(JPEG_MAGIC)
     live = client.get("/api/v1/cameras/CAM1/live?frames=2", headers=headers)
     assert live.status_code == 200 and live.content.count(b"Content-Type: image/jpeg") == 2
     refused = client.get("/api/v1/cameras/CAM2/snapshot", headers=headers)
     assert refused.status_code == 502
-    pool = probe_pool(FAST)
+    pool = probe_pool(FAST, 2)
     try:
-        results, _ = probe_all(sessions, settings.model_copy(update={"cameras": FAST}), pool)
+        results, _ = probe_all(
+            sessions, settings.model_copy(update={"cameras": FAST}), pool, service.box
+        )
     finally:
         pool.shutdown()
     by_code = {result.code: result for result in results}

@@ -13,12 +13,12 @@ from gridhub.cameras.onvif_client import (
     OnvifDevice,
 )
 from gridhub.cameras.registry import CameraRecord, camera_feature, get_camera
-from gridhub.cameras.secrets import CredentialBox
+from gridhub.secrets import SecretBox, derived_key
 from tests.support.onvif_device import ONVIF_TIMEOUT_S
 from tests.support.onvif_device import OnvifDevice as SoapDevice
 from tests.support.services import free_port
 
-BOX = CredentialBox("a test secret key, long enough")
+BOX = SecretBox([derived_key("a test secret key, long enough")])
 
 
 @pytest.fixture

@@ -4,6 +4,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from cryptography.fernet import Fernet
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -19,7 +20,9 @@ from gridhub.cameras.registry import (
     read_records,
 )
 from gridhub.events import DroneMoved
+from gridhub.secrets import SecretBox
 
+BOX = SecretBox([Fernet.generate_key()])
 HEADER = "code,name,kind,lon,lat,stream_url,sub_stream_url,onvif_url,snapshot_url,maintainer,grid\n"
 # G11 is the square 118.80–118.81 E, G12 the next one east, G21 the third.
 CSV = HEADER + (
@@ -39,7 +42,7 @@ def write(tmp_path: Path, name: str, text: str) -> Path:
 
 def import_file(sessions: sessionmaker[Session], path: Path, grid_of) -> None:
     with sessions() as session, session.begin():
-        import_cameras(session, read_records(path), grid_of)
+        import_cameras(session, read_records(path), grid_of, BOX)
 
 
 def grids(sessions: sessionmaker[Session]) -> dict[str, str | None]:
@@ -53,7 +56,7 @@ def test_csv_import_places_cameras_in_grids_and_keeps_overrides(sessions, grid_o
     assert grids(sessions) == {"CAM1": "G11", "CAM2": "G12", "CAM3": "G21", "CAM4": None}
     with sessions() as session:
         cam1 = get_camera(session, "CAM1")
-        assert cam1.maintainer == "M1" and cam1.sub_stream_url == "rtsp://10.0.0.1/sub"
+        assert cam1.maintainer == "M1" and BOX.open(cam1.sub_stream_url) == "rtsp://10.0.0.1/sub"
         assert get_camera(session, "CAM3").ptz and get_camera(session, "CAM3").grid_override
         # scoped listing: everything under village V1 (G11, G12), not the override in V2
         v1 = [c.code for c in list_cameras(session, "/C1/T1/V1/")]

@@ -1,5 +1,6 @@
 """Settings load from the environment and a file; a wrong value names the setting."""
 
+import json
 from pathlib import Path
 
 import pytest
@@ -88,3 +89,23 @@ def test_cli_stops_with_one_line_per_bad_setting(monkeypatch: pytest.MonkeyPatch
     assert result.exit_code == 2
     assert "GRIDHUB_MQTT_URL [mqtt_url]" in result.output
     assert "Traceback" not in result.output
+
+
+def test_validate_config_shows_no_secret_of_any_url(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setenv("GRIDHUB_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("GRIDHUB_DATABASE_URL", "postgresql+psycopg://hub:Db-Pa55@db:5432/hub")
+    monkeypatch.setenv("GRIDHUB_MQTT_URL", "mqtt://hub:Broker-Pa55@broker:1883")
+    monkeypatch.setenv(
+        "GRIDHUB_ALERTS__WEBHOOKS",
+        '[{"url": "https://hooks.example/services/T0/Hook-Token", "secret": "Sign-Key"}]',
+    )
+    monkeypatch.setenv("GRIDHUB_DASHBOARD__TILE_URL", "https://t0.tianditu.gov.cn/x?tk=Tile-Key")
+    result = CliRunner().invoke(app, ["validate-config"])
+    assert result.exit_code == 0, result.output
+    for secret in ("Db-Pa55", "Broker-Pa55", "Hook-Token", "Sign-Key", "Tile-Key"):
+        assert secret not in result.output
+    shown = json.loads(result.output)
+    assert shown["mqtt_url"] == "mqtt://…"
+    assert shown["alerts"]["webhooks"][0]["url"] == "https://hooks.example/…"

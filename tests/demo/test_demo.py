@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 
 import pytest
 import shapely
+from cryptography.fernet import Fernet
 from shapely.geometry import Point, shape
 from sqlalchemy import func, select
 from typer.testing import CliRunner
@@ -27,6 +28,7 @@ from gridhub.geo.locator import GridLocator
 from gridhub.geo.models import Member, Region
 from gridhub.geo.roster import responsible_members
 from gridhub.ingest.models import Sensor
+from gridhub.secrets import SecretBox
 
 M2_PER_DEG2 = 111_320.0 * 111_320.0 * 0.874  # cos(29.1°): good enough to compare areas
 
@@ -101,8 +103,9 @@ def test_every_grid_has_a_leader_and_a_worker_and_cameras_sit_in_their_grid() ->
 
 def test_demo_loads_into_the_store_once_and_again_without_changes(sessions) -> None:
     locator = GridLocator(sessions)
-    first = load_demo(sessions, locator)
-    again = load_demo(sessions, locator)
+    box = SecretBox([Fernet.generate_key()])
+    first = load_demo(sessions, locator, box)
+    again = load_demo(sessions, locator, box)
     assert first.changed["members"] == first.counts["members"] > 100
     assert sum(again.changed.values()) == 0
     with sessions() as session:
@@ -170,7 +173,7 @@ def test_the_demo_has_reports_in_every_state_for_the_board_and_charts(database_u
     sessions = make_session_factory(engine)
     hub = Hub(settings=load_settings(database_url=database_url, data_dir=tmp_path),
               engine=engine, sessions=sessions)  # fmt: skip
-    load_demo(sessions, hub.locator)
+    load_demo(sessions, hub.locator, hub.secret_box)
     assert load_reports(hub) == 40
     with sessions() as session:
         rows = session.execute(select(Report.state, Report.rating, Report.merged_into)).all()

@@ -3,13 +3,17 @@
 from pathlib import Path
 
 import pytest
+from cryptography.fernet import Fernet
 from sqlalchemy import func, select
 
 from gridhub.db import transaction
 from gridhub.geo.members import import_members, list_members
 from gridhub.geo.members_file import MemberImportError, read_member_file
 from gridhub.geo.models import Member, MemberArea
+from gridhub.secrets import SecretBox
 from tests.support.factories import make_grid_tree
+
+BOX = SecretBox([Fernet.generate_key()])
 
 HEADER = "code,name,role,grids,phone,mqtt_client_id,notify,duty\n"
 GOOD_CSV = HEADER + (
@@ -53,7 +57,7 @@ def write(tmp_path: Path, name: str, text: str | bytes) -> Path:
 def run_import(sessions, path: Path):
     rows = read_member_file(path)
     with transaction(sessions) as session:
-        return import_members(session, rows)
+        return import_members(session, rows, BOX)
 
 
 def snapshot(sessions) -> list[tuple]:
@@ -65,7 +69,7 @@ def snapshot(sessions) -> list[tuple]:
                 m.role,
                 m.phone,
                 m.mqtt_client_id,
-                m.notify,
+                [BOX.open(url) for url in m.notify],
                 m.duty,
                 m.properties,
                 [a.region.code for a in m.areas],

@@ -22,14 +22,14 @@ SATURDAY_10 = datetime(2026, 11, 28, 10, 0, tzinfo=SHANGHAI)
 
 
 @pytest.fixture
-def roster(sessions):
+def roster(sessions, box):
     with transaction(sessions) as session:
         make_grid_tree(session)
         make_member(session, "W11a", "grid_worker", ["G11"], mqtt_client_id="w11a", phone="1381")
         make_member(session, "W11b", "grid_worker", ["G11"], duty="08:00-18:00")
         make_member(session, "WV1", "grid_worker", ["V1"])
         make_member(session, "W21", "grid_worker", ["G21"], duty="22:00-06:00")
-        make_member(session, "L1", "grid_leader", ["G11", "G12"], notify=["json://h/sms"])
+        make_member(session, "L1", "grid_leader", ["G11", "G12"], notify=[box.seal("json://h/sms")])
         make_member(session, "CV1", "village_cadre", ["V1"])
         make_member(session, "CV2", "village_cadre", ["V2"])
         make_member(session, "OT1", "town_operator", ["T1"], duty="mon-fri 08:00-18:00")
@@ -43,7 +43,7 @@ def codes(people: list[Responsible]) -> list[str]:
     return [person.member_code for person in people]
 
 
-def test_escalation_order_grid_workers_first_then_up_the_tree(sessions, roster):
+def test_escalation_order_grid_workers_first_then_up_the_tree(sessions, roster, box):
     with sessions() as session:
         people = responsible_members(session, "G11", MONDAY_10)
     assert codes(people) == ["W11a", "W11b", "WV1", "L1", "CV1", "OT1", "OC"]
@@ -66,7 +66,7 @@ def test_escalation_order_grid_workers_first_then_up_the_tree(sessions, roster):
         ("town_operator", "T1", 3),
         ("county_operator", "C1", 4),
     ]
-    assert people[3].notify == ("json://h/sms",)
+    assert [box.open(url) for url in people[3].notify] == ["json://h/sms"]
 
 
 def test_members_off_duty_are_left_out(sessions, roster):

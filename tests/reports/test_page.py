@@ -37,7 +37,7 @@ def served(database_url: str, engine, sessions, tmp_path: Path) -> Iterator[str]
         database_url=database_url, data_dir=tmp_path, reports={"challenge_max_number": 5000}
     )
     hub = Hub(settings=settings, engine=engine, sessions=sessions)
-    load_demo(sessions, hub.locator)
+    load_demo(sessions, hub.locator, hub.secret_box)
     port = free_port()
     app = create_app(hub, manage_services=False)
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))

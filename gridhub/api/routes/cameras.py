@@ -133,7 +133,7 @@ async def live(
     """The camera's stream as MJPEG for a browser ``<img>``; a few viewers per camera."""
     try:
         camera = views.visible_camera(session, scope, code)
-        url = camera.sub_stream_url or camera.stream_url
+        url = cameras.box.open_optional(camera.sub_stream_url or camera.stream_url)
         if url is None:
             raise HTTPException(status.HTTP_409_CONFLICT, f"camera {code} has no stream")
         body = await cameras.live.start(code, url, frames, cameras.login(camera))
