@@ -19,9 +19,11 @@ from gridhub.alerts.channels.mqtt import MqttChannel
 from gridhub.alerts.channels.webhook import WebhookChannel
 from gridhub.alerts.context import AlertContext
 from gridhub.alerts.dispatcher import Dispatcher
+from gridhub.alerts.flood import expire_warnings
 from gridhub.alerts.live import prune
 from gridhub.alerts.routing import Locator
 from gridhub.alerts.rules.patrol import scan
+from gridhub.alerts.silence import chase_silent
 from gridhub.alerts.sink import AlertsSink
 from gridhub.alerts.timers import fire_due_timers
 from gridhub.config import Settings
@@ -36,6 +38,8 @@ PRUNE_EVERY_S = 3600.0
 SQLITE_BUSY_RETRY_S = 0.005
 """SQLite refuses a write whose snapshot went stale under a concurrent commit; retry soon."""
 TIMER_BATCH = 200
+WARNINGS_EVERY_S = 1.0
+"""Expiry and silence timeouts are minutes: looking each second is precise enough."""
 
 
 class AlertsService:
@@ -135,7 +139,7 @@ class AlertsService:
         self._wake.set()
 
     def _run(self) -> None:
-        next_scan = next_prune = 0.0
+        next_scan = next_prune = next_warnings = 0.0
         while not self._stop.is_set():
             self._wake.wait(self.config.poll_interval_s)
             self._wake.clear()
@@ -146,6 +150,11 @@ class AlertsService:
                     next_scan = time.monotonic() + self.config.patrol.check_every_s
                     with transaction(self.sessions) as session:
                         scan(session, self.context, self.clock())
+                if time.monotonic() >= next_warnings:
+                    next_warnings = time.monotonic() + WARNINGS_EVERY_S
+                    with transaction(self.sessions) as session:
+                        expire_warnings(session, self.context, self.clock())
+                        chase_silent(session, self.context, self.clock())
                 if time.monotonic() >= next_prune:
                     next_prune = time.monotonic() + PRUNE_EVERY_S
                     with transaction(self.sessions) as session:

@@ -29,6 +29,7 @@ from gridhub.api.routes import (
     reports,
     sensors,
 )
+from gridhub.api.routes import warnings as warning_routes
 from gridhub.hub import Hub
 
 
@@ -60,6 +61,8 @@ def create_app(hub: Hub, manage_services: bool = True) -> FastAPI:
         app.include_router(resource.router)
     for resource in (checkins, sensors, deadletters, reports, open311, report_page):
         app.include_router(resource.router)
+    app.include_router(warning_routes.router)
+    app.include_router(warning_routes.page)
     dashboard.mount(app)
     docs.mount(app)
     protect(app, tile_sources(hub.settings.dashboard.tile_url))
