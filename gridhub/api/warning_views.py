@@ -125,7 +125,7 @@ def _members(
         for receipt, name, phone in found
         if everyone or grids.intersection(receipt.grids or [])
     ]
-    firsts = sorted({r.grids[0] for r, _n, _p in shown if r.grids})
+    firsts = sorted({g for r, _n, _p in shown for g in r.grids or []})
     village = aliased(Region)
     places = {
         code: (name, village_name)
@@ -135,16 +135,20 @@ def _members(
             .where(Region.code.in_(firsts))
         )
     }
-    return [
-        {
+    rows = []
+    for r, name, phone in shown:
+        # A member shared with grids outside the scope shows only their grids inside it.
+        mine = [g for g in r.grids or [] if everyone or g in grids]
+        first = places.get(mine[0], (None, None)) if mine else (None, None)
+        rows.append({
             "code": r.member_code,
             "name": name,
             "role": r.role,
             "phone": phone,
-            "grids": list(r.grids or []),
-            "grid": r.grids[0] if r.grids else None,
-            "grid_name": places.get(r.grids[0], (None, None))[0] if r.grids else None,
-            "village": places.get(r.grids[0], (None, None))[1] if r.grids else None,
+            "grids": mine,
+            "grid": mine[0] if mine else None,
+            "grid_name": first[0],
+            "village": first[1],
             "state": r.state,
             "sent_at": _iso(r.sent_at),
             "delivered_at": _iso(r.delivered_at),
@@ -154,9 +158,8 @@ def _members(
             "reminded_at": _iso(r.reminded_at),
             "escalated": r.escalated,
             "released_at": _iso(r.released_at),
-        }
-        for r, name, phone in shown
-    ]
+        })  # fmt: skip
+    return rows
 
 
 def _shares(session: Session, grids: list[str], area: Any) -> dict[str, float]:

@@ -175,8 +175,10 @@ def post_receipt(
     """The signed-in member (a user linked to the roster) says received, read or confirmed."""
     _visible(session, scope, warning_id)
     code = session.scalar(select(Member.code).where(Member.id == user.member_id))
-    if code is None:
-        raise HTTPException(status.HTTP_403_FORBIDDEN, "your user is not linked to a member")
+    if code is None:  # not a refusal of scope: there is nobody to answer for
+        raise HTTPException(
+            status.HTTP_422_UNPROCESSABLE_CONTENT, "your user is not linked to a roster member"
+        )
     try:
         receipt = receipts.answer(session, code, warning_id, body.status, utcnow(), "api")
     except receipts.NoReceipt as exc:
