@@ -16,12 +16,14 @@ import shapely
 from cap_tools.models import Alert as CapAlert
 from cap_tools.models import Info, MsgType
 from cap_tools.models import Severity as CapSeverity
+from lxml import etree
 from shapely.geometry import MultiPolygon, Point, Polygon, mapping
 from shapely.ops import unary_union
 from shapely.validation import explain_validity
 from xsdata.exceptions import ParserError
 from xsdata.formats.dataclass.parsers import XmlParser
 from xsdata.formats.dataclass.parsers.config import ParserConfig
+from xsdata.formats.dataclass.parsers.handlers import LxmlEventHandler
 
 from gridhub.severity import severity_rank
 
@@ -37,6 +39,8 @@ MSG_TYPES = {MsgType.ALERT: "alert", MsgType.UPDATE: "update", MsgType.CANCEL: "
 MAX_BYTES = 1_000_000
 """A CAP message is a few kilobytes; a megabyte is no warning but a mistake or an attack."""
 CIRCLE_SEGMENTS = 32
+STRICT = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False)
+"""No recovery from broken XML, and no entity or DTD from outside (XXE)."""
 
 
 class CapError(ValueError):
@@ -80,13 +84,17 @@ def parse_cap(xml: bytes) -> CapWarning:
     """The warning of a CAP 1.2 message; CapError with every reason when it is not one."""
     if len(xml) > MAX_BYTES:
         raise CapError([f"message is {len(xml)} bytes; at most {MAX_BYTES}"])
-    parser = XmlParser(
-        config=ParserConfig(fail_on_unknown_properties=True, fail_on_converter_warnings=True)
-    )
+    config = ParserConfig(fail_on_unknown_properties=True, fail_on_converter_warnings=True)
+    parser = XmlParser(config=config, handler=LxmlEventHandler)
     try:
-        alert = parser.from_bytes(xml, CapAlert)
-    except (ParserError, ValueError, TypeError, SyntaxError) as exc:
-        # lxml's XMLSyntaxError is a SyntaxError; a missing required element a TypeError.
+        # xsdata reads raw bytes leniently (lxml's recover mode takes a truncated file): the
+        # document is parsed strictly first, with no entities or network, and then bound.
+        tree = etree.fromstring(xml, STRICT)
+        alert = parser.parse(tree, CapAlert)
+    except etree.XMLSyntaxError as exc:
+        raise CapError([f"not well-formed XML: {exc}"]) from None
+    except (ParserError, ValueError, TypeError) as exc:
+        # A missing required element is a TypeError from the data class.
         raise CapError([f"not a CAP 1.2 alert: {exc}"]) from None
     reasons: list[str] = []
     msg_type = MSG_TYPES.get(alert.msg_type)
