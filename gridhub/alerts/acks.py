@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from gridhub.alerts.actions import NotARecipient, UnknownAlert, device_ack
 from gridhub.alerts.context import AlertContext
 from gridhub.alerts.lifecycle import IllegalTransition
-from gridhub.alerts.receipts import ANSWERS, answer
+from gridhub.alerts.receipts import ANSWERS, Answer, NoReceipt, answer, answer_many
 from gridhub.db import transaction, utcnow
 from gridhub.mqtt.deadletters import DeadLetterRow, store_dead_letters
 from gridhub.mqtt.inbound import Inbound, Received
@@ -66,6 +66,46 @@ def handle_ack(sessions: sessionmaker[Session], ctx: AlertContext, received: Rec
     except (UnknownAlert, NotARecipient, IllegalTransition, ValueError) as exc:
         return _dead(sessions, received, topic.sender, str(exc), payload.id)
     return "ok"
+
+
+def handle_acks(
+    sessions: sessionmaker[Session], ctx: AlertContext, batch: list[Received]
+) -> list[str]:
+    """Apply a batch of ack messages: the warnings' receipts together in one transaction (a
+    flood warning's members all answer within seconds), alerts' acks one by one. Returns
+    each message's outcome, "ok" or the reason it went to the dead letters."""
+    outcomes: dict[int, str] = {}
+    answers: list[tuple[int, Received, str, AckPayload]] = []
+    for index, received in enumerate(batch):
+        topic = ctx.topics.parse(received.topic)
+        try:
+            payload = AckPayload.model_validate_json(received.payload)
+        except ValidationError:
+            payload = None
+        if topic is None or topic.sender is None or payload is None or payload.warning_id is None:
+            outcomes[index] = handle_ack(sessions, ctx, received)
+        else:
+            answers.append((index, received, topic.sender, payload))
+    if answers:
+        now = utcnow()
+        with transaction(sessions) as session:
+            done = answer_many(
+                session,
+                [
+                    Answer(code, p.warning_id or 0, p.status, now, "mqtt")
+                    for _i, _r, code, p in answers
+                ],
+            )
+            dead = []
+            for (index, received, code, payload), outcome in zip(answers, done, strict=True):
+                if isinstance(outcome, NoReceipt):
+                    dead.append(DeadLetterRow.of(received, str(outcome), code, payload.id))
+                    outcomes[index] = str(outcome)
+                else:
+                    outcomes[index] = "ok"
+            if dead:
+                store_dead_letters(session, dead)
+    return [outcomes[index] for index in range(len(batch))]
 
 
 def _dead(

@@ -12,7 +12,7 @@ from typing import Any
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
-from gridhub.alerts.acks import handle_ack
+from gridhub.alerts.acks import handle_acks
 from gridhub.alerts.channels import Channel
 from gridhub.alerts.channels.apprise_channel import AppriseChannel
 from gridhub.alerts.channels.mqtt import MqttChannel
@@ -38,6 +38,8 @@ PRUNE_EVERY_S = 3600.0
 SQLITE_BUSY_RETRY_S = 0.005
 """SQLite refuses a write whose snapshot went stale under a concurrent commit; retry soon."""
 TIMER_BATCH = 200
+ACK_BATCH = 2000
+"""Acks applied per transaction: a flood warning's receipts arrive by the thousand."""
 WARNINGS_EVERY_S = 1.0
 """Expiry and silence timeouts are minutes: looking each second is precise enough."""
 
@@ -180,18 +182,22 @@ class AlertsService:
 
     def _apply_acks(self) -> None:
         while True:
-            try:
-                received = self._acks.get_nowait()
-            except queue.Empty:
+            batch: list[Received] = []
+            while len(batch) < ACK_BATCH:
+                try:
+                    batch.append(self._acks.get_nowait())
+                except queue.Empty:
+                    break
+            if not batch:
                 return
             try:
-                outcome = handle_ack(self.sessions, self.context, received)
+                outcomes = handle_acks(self.sessions, self.context, batch)
             except Exception:
-                self._acks.put(received)  # not applied, not acknowledged: try again later
+                for received in batch:  # not applied, not acknowledged: try again later
+                    self._acks.put(received)
                 raise
-            if outcome == "ok":
-                self.acks_applied += 1
-            self.client.ack([received])
+            self.acks_applied += outcomes.count("ok")
+            self.client.ack(batch)
 
     def _fire_timers(self) -> None:
         while True:
