@@ -18,7 +18,7 @@ from gridhub.alerts.deliveries import insert_rows, member_delivery, publish_chan
 from gridhub.alerts.lifecycle import SYSTEM
 from gridhub.alerts.messages import snapshot
 from gridhub.alerts.models import Alert, AlertGrid, AreaAlert, AreaAlertKey, Delivery, Receipt
-from gridhub.alerts.notify import named, tell
+from gridhub.alerts.notify import calls_everyone, named, tell
 from gridhub.alerts.raising import AlertSpec, raise_alert
 from gridhub.alerts.routing import Recipient, place_of, responsible
 from gridhub.events import AreaWarning, AreaWarningCancelled
@@ -154,11 +154,9 @@ def _update(
         for name, value in fields.items():
             setattr(details, name, value)
     session.flush()
-    inside = [
-        p
-        for p in responsible(session, place.grids, now, ctx.timezone, place.paths or None)
-        if p.role in AREA_TELLS
-    ]
+    everyone = calls_everyone(alert)
+    found = responsible(session, place.grids, now, ctx.timezone, place.paths or None, everyone)
+    inside = [p for p in found if p.role in AREA_TELLS]
     holders = {p.member_code: p for p in _holders(session, alert.id)}
     codes = {p.member_code for p in inside}
     gone = [p for code, p in holders.items() if code not in codes]
