@@ -235,7 +235,8 @@ def test_the_silent_are_reminded_then_their_leader_then_their_village_is_told(
     tmp_path: Path,
     listener_factory: Callable[[list[str]], Listener],
 ) -> None:
-    ladder = {"levels": [{"role": "grid_worker", "ack_timeout_s": 1.0}]}
+    # Long enough for L3's confirmation to land first on a loaded machine, short for a test.
+    ladder = {"levels": [{"role": "grid_worker", "ack_timeout_s": 3.0}]}
     policies = {level: ladder for level in ("blue", "yellow", "orange", "red")}
     hub = _hub(database_url, mosquitto, tmp_path, policies=policies)
     try:
@@ -247,11 +248,12 @@ def test_the_silent_are_reminded_then_their_leader_then_their_village_is_told(
             warning_id = _post(api, "circle.xml", 201)
             ack = {"ts": int(time.time() * 1000), "warning_id": warning_id, "status": "confirmed"}
             device.publish("gridhub/v1/members/L3/ack", ack | {"id": "c1"})
+            _wait_for(lambda: _warning(api, warning_id)["receipts"]["confirmed"] == 1)
 
             def silent_told(seen: dict[str, list[dict]]) -> bool:
                 return any(m.get("status") == "silent" for m in seen.get("L3", []))
 
-            got = _collect(device, silent_told, timeout=20.0)
+            got = _collect(device, silent_told, timeout=30.0)
         # W3 stays silent: reminded once, then its leader L3 is told; L3 confirmed, and is
         # reminded of nothing. Then the village V2 (nobody there: the event says so).
         assert [m.get("reminder") for m in got["W3"]] == [0, 1]
