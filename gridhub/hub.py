@@ -22,6 +22,7 @@ from gridhub.cameras.service import CamerasService
 from gridhub.config import Settings
 from gridhub.db import open_store
 from gridhub.geo.locator import GridLocator
+from gridhub.ingest.cap_feeds import CapFeedService
 from gridhub.ingest.service import IngestService
 from gridhub.mqtt.broker import embedded_broker
 from gridhub.mqtt.topics import Topics
@@ -150,6 +151,8 @@ def build_hub(settings: Settings) -> Hub:
             embedded=embedded,
         )
     )
+    if settings.warnings.feeds:  # CAP feeds of the weather and water authorities
+        hub.services.append(CapFeedService(settings.warnings, sessions, hub.locator, [alerts.sink]))
     frigate = None
     if settings.cameras.frigate.enabled:
         frigate = FrigateListener(
