@@ -55,6 +55,11 @@ drones_app = typer.Typer(
 )
 app.add_typer(drones_app, name="drones")
 app.command("demo")(demo_command)
+warnings_app = typer.Typer(
+    help="Area warnings (flood, 三防): CAP 1.2 files from the weather and water authorities.",
+    no_args_is_help=True,
+)
+app.add_typer(warnings_app, name="warnings")
 
 
 @app.callback()
@@ -187,6 +192,38 @@ def drones_mqtt_password(
     from gridhub.cameras.registry import registered_drones
 
     set_password_command(ctx, code, Role.DRONE, lambda s: code in registered_drones(s, [code]))
+
+
+@warnings_app.command("import")
+def warnings_import(
+    ctx: typer.Context,
+    file: Annotated[Path, typer.Argument(help="A CAP 1.2 XML file: Alert, Update or Cancel.")],
+) -> None:
+    """Take a CAP 1.2 message as if it had been posted to /api/v1/warnings/cap; one that
+    fails validation is refused with every reason and changes nothing."""
+    from gridhub.alerts.models import AreaAlertKey
+    from gridhub.db import utcnow
+    from gridhub.geo.locator import GridLocator
+    from gridhub.ingest.cap import CapError, parse_cap
+    from gridhub.ingest.warnings import take_cap
+
+    cli = context(ctx)
+    sink = cli.event_sink()
+    try:
+        warning = parse_cap(file.read_bytes())
+        with transaction(cli.sessions) as session:
+            events = take_cap(session, GridLocator(cli.sessions), warning, utcnow())
+            if sink is not None:
+                sink(session, events)
+            known = session.get(AreaAlertKey, warning.key)
+    except OSError as exc:
+        fail(f"{file}: {exc.strerror or exc}")
+    except CapError as exc:
+        lines = [f"{file}: refused, store unchanged ({len(exc.reasons)} problem(s)):"]
+        fail("\n".join(lines + [f"  {reason}" for reason in exc.reasons]), REFUSED_EXIT_CODE)
+    if known is None:
+        fail(f"{file}: no known warning is named by its references", REFUSED_EXIT_CODE)
+    typer.echo(f"{file}: {warning.msg_type} {warning.key} → warning {known.alert_id}")
 
 
 def main() -> None:

@@ -83,6 +83,26 @@ class AreaWarning:
     ts: datetime
     valid_until: datetime | None = None
     message: str | None = None
+    key: str | None = None
+    """``sender/identifier`` of the message: the same key twice is one warning."""
+    msg_type: str = "alert"
+    """``alert``, or ``update`` of the warnings named in ``references`` (CAP's msgType)."""
+    references: tuple[str, ...] = ()
+    headline: str | None = None
+    description: str | None = None
+    instruction: str | None = None
+    area_desc: str | None = None
+    sender: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class AreaWarningCancelled:
+    """A warning's issuer cancelled it (CAP ``Cancel``): ``references`` name its messages."""
+
+    key: str
+    references: tuple[str, ...]
+    ts: datetime
+    note: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -235,6 +255,7 @@ DomainEvent = (
     | ReportDispatched
     | ReportWithdrawn
     | AlertChanged
+    | AreaWarningCancelled
 )
 
 EventSink = Callable[[Session, Sequence[DomainEvent]], None]

@@ -24,6 +24,7 @@ from gridhub.config import Settings
 from gridhub.db import open_store
 from gridhub.events import EventSink
 from gridhub.geo.locator import GridLocator
+from gridhub.ingest.cap_feeds import CapFeedService
 from gridhub.ingest.pipeline import Pipeline
 from gridhub.ingest.service import IngestService, build_pipeline
 from gridhub.mqtt.broker import embedded_broker
@@ -175,6 +176,8 @@ def build_hub(settings: Settings) -> Hub:
             embedded=embedded,
         )
     )
+    if settings.warnings.feeds:  # CAP feeds of the weather and water authorities
+        hub.services.append(CapFeedService(settings.warnings, sessions, hub.locator, [alerts.sink]))
     frigate = None
     if settings.cameras.frigate.enabled:
         frigate = FrigateListener(

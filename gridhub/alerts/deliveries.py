@@ -11,6 +11,7 @@ import orjson
 from sqlalchemy import JSON, Table, insert
 from sqlalchemy.orm import Session
 
+from gridhub.alerts import receipts
 from gridhub.alerts.context import AlertContext
 from gridhub.alerts.live import publish_live
 from gridhub.alerts.messages import (
@@ -20,7 +21,7 @@ from gridhub.alerts.messages import (
     snapshot,
     text_message,
 )
-from gridhub.alerts.models import Alert, AlertEvent, Delivery
+from gridhub.alerts.models import Alert, AlertEvent, Delivery, Receipt
 from gridhub.alerts.routing import Recipient
 from gridhub.db import Base
 from gridhub.events import AlertChanged
@@ -92,10 +93,21 @@ def notify_members(
         return redact_url(ctx.secrets().open(sealed))
 
     alert_id = alert.id
+    # An area warning's message carries the area, the headline and instruction, and each
+    # member's own grids in it; every member told holds a receipt.
+    warning = receipts.warning_fields(session, alert) if receipts.is_area_warning(alert) else None
+    grids: dict[str, list[dict[str, str]]] = {}
+    if warning is not None:
+        grids = receipts.member_grids(session, alert, [p.member_code for p in recipients])
+        insert_rows(
+            session, Receipt, receipts.open_receipts(session, alert, recipients, grids, now)
+        )
     for person in recipients:
         code, role = person.member_code, person.role
         brief, text = words(person.language or ctx.language)
         message = member_message(brief, ctx.ack_topic(code), role, level, reminder)
+        if warning is not None:
+            message |= warning | {"grids": grids.get(code, [])}
         rows.append(_row(alert_id, now, MQTT, ctx.member_topic(code), message, code, role, level))
         rows.extend(
             _row(alert_id, now, APPRISE, shown(sealed), text, code, role, level, sealed)
@@ -186,6 +198,13 @@ def insert_rows(session: Session, model: type[Base], rows: Sequence[dict[str, An
             copy.write_row(
                 [orjson.dumps(row[c]).decode() if c in as_json else row[c] for c in columns]
             )
+
+
+def member_delivery(
+    alert_id: int, now: datetime, topic: str, payload: dict[str, Any], member: str, role: str | None
+) -> dict[str, Any]:
+    """A row sending ``payload`` to one member over MQTT (an area warning's release or lift)."""
+    return _row(alert_id, now, MQTT, topic, payload, member, role)
 
 
 def _row(

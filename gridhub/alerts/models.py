@@ -12,6 +12,7 @@ from sqlalchemy import (
     Integer,
     String,
     Text,
+    UniqueConstraint,
     text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -230,4 +231,65 @@ class AlertAlias(Base):
     source_id: Mapped[str] = mapped_column(String(128), primary_key=True)
     alert_id: Mapped[int] = mapped_column(
         BigId, ForeignKey("alerts.id", ondelete="CASCADE"), index=True
+    )
+
+
+class AreaAlert(Base):
+    """An area warning's alert (flood, 三防): what members read besides the title, the area
+    as sent to devices, and when and why it was lifted."""
+
+    __tablename__ = "area_alerts"
+
+    alert_id: Mapped[int] = mapped_column(
+        ForeignKey("alerts.id", ondelete="CASCADE"), primary_key=True
+    )
+    sender: Mapped[str] = mapped_column(String(256))
+    headline: Mapped[str | None] = mapped_column(String(500))
+    description: Mapped[str | None] = mapped_column(Text)
+    instruction: Mapped[str | None] = mapped_column(Text)
+    area_desc: Mapped[str | None] = mapped_column(Text)
+    bbox: Mapped[list[float]] = mapped_column(JSON, doc="[west, south, east, north]")
+    simple_area: Mapped[dict[str, Any]] = mapped_column(
+        JSON, doc="The area simplified to a bounded size, as members' messages carry it."
+    )
+    valid_until: Mapped[datetime | None] = mapped_column(UtcDateTime, index=True)
+    lifted_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    lifted_reason: Mapped[str | None] = mapped_column(String(16))
+
+
+class AreaAlertKey(Base):
+    """A message (``sender/identifier``) applied to an area warning's alert: the same key
+    twice is one warning, and Updates and Cancels find their warning by the keys they name."""
+
+    __tablename__ = "area_alert_keys"
+
+    key: Mapped[str] = mapped_column(String(300), primary_key=True)
+    alert_id: Mapped[int] = mapped_column(ForeignKey("alerts.id", ondelete="CASCADE"), index=True)
+    msg_type: Mapped[str] = mapped_column(String(8))
+    at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class Receipt(Base):
+    """One member's receipt of an area warning: sent → delivered → read → confirmed, each
+    with its time and channel; reminders and escalation when the member stays silent."""
+
+    __tablename__ = "warning_receipts"
+    __table_args__ = (UniqueConstraint("alert_id", "member_code"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    alert_id: Mapped[int] = mapped_column(ForeignKey("alerts.id", ondelete="CASCADE"), index=True)
+    member_code: Mapped[str] = mapped_column(String(64))
+    role: Mapped[str | None] = mapped_column(String(32))
+    grids: Mapped[list[str]] = mapped_column(JSON, doc="The member's grids inside the area.")
+    state: Mapped[str] = mapped_column(String(12))
+    sent_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    delivered_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    read_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    confirmed_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    channels: Mapped[dict[str, str]] = mapped_column(JSON, doc="{state: channel it came by}")
+    reminded_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    escalated: Mapped[int] = mapped_column(Integer, default=0)
+    escalated_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    released_at: Mapped[datetime | None] = mapped_column(
+        UtcDateTime, doc="The area moved away from the member: the warning no longer applies."
     )

@@ -35,7 +35,12 @@ def responsible_now(
         session.flush()
         query = select(AlertGrid.grid, AlertGrid.path).where(AlertGrid.alert_id == alert.id)
         paths = dict(session.execute(query).tuples().all())
-    return responsible(session, alert.grids, now, ctx.timezone, paths)
+    return responsible(session, alert.grids, now, ctx.timezone, paths, calls_everyone(alert))
+
+
+def calls_everyone(alert: Alert) -> bool:
+    """A red area warning (flood, 三防) calls in off-duty members too."""
+    return alert.source_type == "area_warning" and alert.severity == "red"
 
 
 def members(session: Session, codes: list[str]) -> list[Recipient]:

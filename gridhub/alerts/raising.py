@@ -16,7 +16,7 @@ from gridhub.alerts.deliveries import insert_rows, publish_change, record_event
 from gridhub.alerts.escalation import Policy
 from gridhub.alerts.lifecycle import SYSTEM
 from gridhub.alerts.messages import snapshot
-from gridhub.alerts.models import Alert, AlertGrid
+from gridhub.alerts.models import Alert, AlertGrid, AreaAlert
 from gridhub.alerts.notify import dispatch, renotify_handlers
 from gridhub.alerts.routing import find_grids, place_of
 from gridhub.config.alerts import EscalationPolicy
@@ -63,6 +63,9 @@ class AlertSpec:
     policy: EscalationPolicy | None = None
     """The ladder instead of the severity's (a resident's report: its handlers, then slower
     steps than an alarm's)."""
+    warning: dict[str, Any] | None = None
+    """An area warning's details (``area_alerts`` fields), written before it is dispatched:
+    members' messages carry them."""
 
     def __post_init__(self) -> None:
         if self.source_type not in SOURCE_TYPES:
@@ -137,6 +140,9 @@ def raise_alert(
         if existing is None:
             raise
         return _merge(session, ctx, existing, spec, now)
+    if spec.warning is not None:
+        session.add(AreaAlert(alert_id=alert.id, **spec.warning))
+        session.flush()
     if len(place.grids) > 1:
         insert_rows(
             session,

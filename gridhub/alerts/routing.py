@@ -101,14 +101,18 @@ def responsible(
     at: datetime,
     timezone: str,
     paths: Mapping[str, str] | None = None,
+    off_duty_too: bool = False,
 ) -> list[Recipient]:
-    """Everyone on duty responsible for ``grids`` now, in escalation order, each member once.
+    """Everyone on duty responsible for ``grids`` now, in escalation order, each member once
+    (with ``off_duty_too``, everyone responsible: a red flood warning calls everyone in).
 
     With the grids' ``paths`` known, one query over the region subtree replaces the roster's
     lookups (the same people: see tests/alerts/test_service.py).
     """
+    if off_duty_too and not paths:
+        paths = place_of(session, grids).paths
     if paths:
-        return _responsible_under(session, paths, at, timezone)
+        return _responsible_under(session, paths, at, timezone, off_duty_too)
     people = [
         person
         for everyone in responsible_for_grids(session, grids, at, timezone).values()
@@ -124,7 +128,11 @@ def responsible(
 
 
 def _responsible_under(
-    session: Session, paths: Mapping[str, str], at: datetime, timezone: str
+    session: Session,
+    paths: Mapping[str, str],
+    at: datetime,
+    timezone: str,
+    off_duty_too: bool = False,
 ) -> list[Recipient]:
     """Members assigned to one of the grids or to a region above one of them, on duty."""
     wanted = {ancestor for path in paths.values() for ancestor in _ancestors(path)}
@@ -143,7 +151,9 @@ def _responsible_under(
     )
     found: dict[str, Recipient] = {}
     for code, role, notify, duty, language, path in rows:
-        if path in wanted and code not in found and on_duty(duty or ALWAYS, at, timezone):
+        if path not in wanted or code in found:
+            continue
+        if off_duty_too or on_duty(duty or ALWAYS, at, timezone):
             found[code] = Recipient(code, role, tuple(notify or ()), language)
     return sorted(found.values(), key=lambda r: (role_rank(r.role), r.member_code))
 

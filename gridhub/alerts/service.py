@@ -12,16 +12,18 @@ from typing import Any
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
-from gridhub.alerts.acks import handle_ack
+from gridhub.alerts.acks import handle_acks
 from gridhub.alerts.channels import Channel
 from gridhub.alerts.channels.apprise_channel import AppriseChannel
 from gridhub.alerts.channels.mqtt import MqttChannel
 from gridhub.alerts.channels.webhook import WebhookChannel
 from gridhub.alerts.context import AlertContext
 from gridhub.alerts.dispatcher import Dispatcher
+from gridhub.alerts.flood import expire_warnings
 from gridhub.alerts.live import prune
 from gridhub.alerts.routing import Locator
 from gridhub.alerts.rules.patrol import scan
+from gridhub.alerts.silence import chase_silent
 from gridhub.alerts.sink import AlertsSink
 from gridhub.alerts.timers import fire_due_timers
 from gridhub.config import Settings
@@ -37,6 +39,10 @@ PRUNE_EVERY_S = 3600.0
 SQLITE_BUSY_RETRY_S = 0.005
 """SQLite refuses a write whose snapshot went stale under a concurrent commit; retry soon."""
 TIMER_BATCH = 200
+ACK_BATCH = 2000
+"""Acks applied per transaction: a flood warning's receipts arrive by the thousand."""
+WARNINGS_EVERY_S = 1.0
+"""Expiry and silence timeouts are minutes: looking each second is precise enough."""
 
 
 class AlertsService:
@@ -137,7 +143,7 @@ class AlertsService:
         self._wake.set()
 
     def _run(self) -> None:
-        next_scan = next_prune = 0.0
+        next_scan = next_prune = next_warnings = 0.0
         while not self._stop.is_set():
             self._wake.wait(self.config.poll_interval_s)
             self._wake.clear()
@@ -148,6 +154,11 @@ class AlertsService:
                     next_scan = time.monotonic() + self.config.patrol.check_every_s
                     with transaction(self.sessions) as session:
                         scan(session, self.context, self.clock())
+                if time.monotonic() >= next_warnings:
+                    next_warnings = time.monotonic() + WARNINGS_EVERY_S
+                    with transaction(self.sessions) as session:
+                        expire_warnings(session, self.context, self.clock())
+                        chase_silent(session, self.context, self.clock())
                 if time.monotonic() >= next_prune:
                     next_prune = time.monotonic() + PRUNE_EVERY_S
                     with transaction(self.sessions) as session:
@@ -173,18 +184,22 @@ class AlertsService:
 
     def _apply_acks(self) -> None:
         while True:
-            try:
-                received = self._acks.get_nowait()
-            except queue.Empty:
+            batch: list[Received] = []
+            while len(batch) < ACK_BATCH:
+                try:
+                    batch.append(self._acks.get_nowait())
+                except queue.Empty:
+                    break
+            if not batch:
                 return
             try:
-                outcome = handle_ack(self.sessions, self.context, received)
+                outcomes = handle_acks(self.sessions, self.context, batch)
             except Exception:
-                self._acks.put(received)  # not applied, not acknowledged: try again later
+                for received in batch:  # not applied, not acknowledged: try again later
+                    self._acks.put(received)
                 raise
-            if outcome == "ok":
-                self.acks_applied += 1
-            self.client.ack([received])
+            self.acks_applied += outcomes.count("ok")
+            self.client.ack(batch)
 
     def _fire_timers(self) -> None:
         while True:

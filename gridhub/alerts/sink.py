@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from gridhub.alerts import lifecycle
+from gridhub.alerts import flood, lifecycle
 from gridhub.alerts.actions import act
 from gridhub.alerts.context import AlertContext
 from gridhub.alerts.detections import on_detection
@@ -27,6 +27,7 @@ from gridhub.alerts.rules.patrol import watch_checkins
 from gridhub.db import utcnow
 from gridhub.events import (
     AreaWarning,
+    AreaWarningCancelled,
     CameraStatusChanged,
     CheckinStored,
     DetectionSeen,
@@ -81,7 +82,9 @@ class AlertsSink:
             elif isinstance(event, SosRaised):
                 raise_alert(session, rules.sos(event), now, self.ctx)
             elif isinstance(event, AreaWarning):
-                raise_alert(session, rules.area_warning(event), now, self.ctx)
+                flood.apply_warning(session, self.ctx, rules.area_warning(event), event, now)
+            elif isinstance(event, AreaWarningCancelled):
+                flood.cancel_warning(session, self.ctx, event, now)
             elif isinstance(event, SensorCleared):
                 clear_alerts(
                     session,

@@ -32,6 +32,7 @@ from gridhub.api.routes import (
     reports,
     sensors,
 )
+from gridhub.api.routes import warnings as warning_routes
 from gridhub.hub import Hub
 
 
@@ -65,6 +66,8 @@ def create_app(hub: Hub, manage_services: bool = True) -> FastAPI:
         app.include_router(resource.router)
     app.include_router(drones.router)
     app.include_router(phone.router)
+    app.include_router(warning_routes.router)
+    app.include_router(warning_routes.page)
     dashboard.mount(app)
     docs.mount(app)
     errors.document(app)

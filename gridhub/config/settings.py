@@ -23,6 +23,7 @@ from gridhub.config.dashboard import DashboardConfig
 from gridhub.config.mqtt import IngestConfig, MqttConfig
 from gridhub.config.reports import ReportsConfig
 from gridhub.config.sections import ApiConfig
+from gridhub.config.warnings import WarningsConfig
 from gridhub.i18n import DEFAULT_LANGUAGE, LANGUAGES
 from gridhub.reasons import location, message
 
@@ -75,6 +76,7 @@ class Settings(BaseSettings):
     alerts: AlertsConfig = Field(default_factory=AlertsConfig)
     dashboard: DashboardConfig = Field(default_factory=DashboardConfig)
     reports: ReportsConfig = Field(default_factory=ReportsConfig)
+    warnings: WarningsConfig = Field(default_factory=WarningsConfig)
 
     @classmethod
     def settings_customise_sources(

@@ -48,7 +48,8 @@ def test_the_page_and_all_its_assets_are_served_by_the_hub_itself(open_map) -> N
     client = open_map()
     page = client.get("/")
     assert page.status_code == 200 and "text/html" in page.headers["content-type"]
-    assets = re.findall(r'(?:src|href)="([^"]+)"', page.text)
+    # Scripts, styles and images; a link to another page (the flood view) is no asset.
+    assets = re.findall(r'(?:src=|<link [^>]*href=)"([^"]+)"', page.text)
     assert assets and all(asset.startswith("/static/") for asset in assets)  # no CDN
     for asset in assets:
         assert client.get(asset).status_code == 200, asset
@@ -134,3 +135,13 @@ def test_a_file_that_is_no_mbtiles_is_named_in_the_error(open_map, tmp_path: Pat
     bogus.write_text("not sqlite")
     response = open_map(mbtiles=bogus).get("/api/v1/map")
     assert response.status_code == 500 and "town.mbtiles" in response.json()["detail"]
+
+
+def test_the_flood_view_and_its_assets_are_served_by_the_hub_itself(open_map) -> None:
+    client = open_map()
+    page = client.get("/console/flood")
+    assert page.status_code == 200 and "text/html" in page.headers["content-type"]
+    assets = re.findall(r'(?:src=|<link [^>]*href=)"([^"]+)"', page.text)
+    assert "/static/js/flood.js" in assets and "/static/vendor/chartjs/chart.umd.min.js" in assets
+    for asset in assets:
+        assert asset.startswith("/static/") and client.get(asset).status_code == 200, asset

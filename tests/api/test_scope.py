@@ -17,10 +17,12 @@ import orjson
 import pytest
 import uvicorn
 from fastapi.testclient import TestClient
+from shapely.geometry import box, mapping
 from sqlalchemy import func, select
 
-from gridhub.alerts.models import Alert, AlertEvent, Delivery
+from gridhub.alerts.models import Alert, AlertEvent, AreaAlertKey, Delivery
 from gridhub.alerts.raising import AlertSpec, raise_alert
+from gridhub.alerts.sink import AlertsSink
 from gridhub.api.app import create_app
 from gridhub.api.models import USER_ROLES
 from gridhub.cameras.registry import CameraRecord, import_cameras, registered_drones
@@ -28,9 +30,11 @@ from gridhub.cameras.service import CamerasService
 from gridhub.db import transaction, utcnow
 from gridhub.hub import Hub
 from gridhub.ingest.models import Checkin
+from gridhub.ingest.payloads import AreaWarningPayload
 from gridhub.ingest.photos import attach_photo
 from gridhub.ingest.registry import import_sensors
 from gridhub.ingest.service import build_pipeline
+from gridhub.ingest.warnings import take_payload
 from gridhub.mqtt.inbound import Received
 from gridhub.photos import CleanPhoto
 from gridhub.reports.intake import Submission, check, store
@@ -45,6 +49,7 @@ from tests.support.factories import (
 from tests.support.services import free_port
 
 CENTRE = {code: grid_square(i).centroid for i, code in enumerate(("G11", "G12", "G21", "G31"))}
+CENTRE_OF = list(CENTRE.values())  # by grid square number
 OUTSIDE = ("G21", "V2", "W21", "L2", "CAM_OUT", "S_OUT", "UAV_OUT")
 """Codes of what lies outside V1: none may appear in what a V1 user reads."""
 SCOPE = "V1"
@@ -62,6 +67,9 @@ class World:
     report_out: int = 0
     checkin_in: int = 0
     checkin_out: int = 0
+    warning_in: int = 0
+    warning_out: int = 0
+    warning_span: int = 0
     headers: dict[str, dict[str, str]] = field(default_factory=dict)
 
     def objects(self, resource: str) -> tuple[str, str]:
@@ -76,6 +84,7 @@ class World:
             "me": (str(self.alert_in), str(self.alert_out)),  # my alerts, by id
             "checkins": (str(self.checkin_in), str(self.checkin_out)),
             "reports": (str(self.report_in), str(self.report_out)),
+            "warnings": (str(self.warning_in), str(self.warning_out)),
         }[resource]
 
 
@@ -110,6 +119,23 @@ def _report(session: Any, hub: Hub, grid: str) -> int:
 def _alert(session: Any, hub: Hub, source: str, grids: tuple[str, ...]) -> int:
     spec = AlertSpec("sensor", source, "water_level", "orange", f"flood {source}", grids=grids)
     return raise_alert(session, spec, utcnow(), hub.alert_context).id
+
+
+def _area(first: int, last: int) -> dict[str, Any]:
+    """A GeoJSON polygon from the centre of grid square ``first`` to that of ``last``."""
+    west, east = CENTRE_OF[first], CENTRE_OF[last]
+    return mapping(box(west.x - 0.001, west.y - 0.001, east.x + 0.001, east.y + 0.001))
+
+
+def _warning(session: Any, hub: Hub, msg_id: str, area: dict[str, Any]) -> int:
+    payload = AreaWarningPayload.model_validate(
+        {"id": msg_id, "ts": utcnow().isoformat(), "kind": "flood", "level": "orange", "area": area}
+    )
+    events = take_payload(session, hub.locator, "scope-test", payload, utcnow())
+    AlertsSink(hub.alert_context)(session, events)
+    return session.scalar(
+        select(AreaAlertKey.alert_id).where(AreaAlertKey.key == f"scope-test/{msg_id}")
+    )
 
 
 @pytest.fixture
@@ -174,6 +200,9 @@ def world(settings, engine, sessions) -> World:
         world.alert_span = _alert(session, hub, "TOWN", ("G11", "G12", "G21"))
         world.report_in = _report(session, hub, "G11")
         world.report_out = _report(session, hub, "G21")
+        world.warning_in = _warning(session, hub, "w-in", _area(0, 0))
+        world.warning_out = _warning(session, hub, "w-out", _area(2, 2))
+        world.warning_span = _warning(session, hub, "w-span", _area(0, 2))
         for role in USER_ROLES:
             user = make_user(session, f"{role}-v1", role=role, scope=SCOPE)
             world.headers[role] = auth_header(settings, user)
@@ -342,6 +371,14 @@ MEMBER_ROUTES = {
 }
 """Routes acting as the caller's own member (the phone's): the sweep's users are linked to
 none, so every one of them, admins too, is refused; tests/phone sweeps them as members."""
+BODY_PLACED = {"/api/v1/alerts", "/api/v1/checkins", "/api/v1/warnings", "/api/v1/warnings/cap"}
+"""Write routes whose place is in the body: each is tried with a place inside and outside."""
+CAP_SWEEP = """<?xml version="1.0" encoding="UTF-8"?>
+<alert xmlns="urn:oasis:names:tc:emergency:cap:1.2"><identifier>sweep-{which}</identifier>
+<sender>sweep</sender><sent>2026-07-01T08:00:00+08:00</sent><status>Actual</status>
+<msgType>Alert</msgType><scope>Public</scope><info><category>Met</category><event>flood</event>
+<urgency>Immediate</urgency><severity>Moderate</severity><certainty>Likely</certainty>
+<area><areaDesc>x</areaDesc><circle>{lat},{lon} 0.05</circle></area></info></alert>"""
 SCOPED_QUERIES = {
     "under": "regions",
     "grid": "grids",
@@ -364,7 +401,10 @@ class Sweep:
 
     def call(self, method: str, url: str, role: str, **kwargs: Any) -> httpx.Response:
         self.calls += 1
-        return self.client.request(method, url, headers=self.world.headers[role], **kwargs)
+        headers = dict(self.world.headers[role])
+        if "content" in kwargs:
+            headers["Content-Type"] = "application/cap+xml"
+        return self.client.request(method, url, headers=headers, **kwargs)
 
 
 def _path_values(world: World, path: str, spec: dict[str, Any]) -> list[tuple[str, str, str]]:
@@ -374,7 +414,9 @@ def _path_values(world: World, path: str, spec: dict[str, Any]) -> list[tuple[st
     if not names:
         return [(path, "none", "")]
     inside, outside = world.objects(resource)
-    extra = [n for n in names if n not in ("code", "alert_id", "report_id", "checkin_id")]
+    extra = [
+        n for n in names if n not in ("code", "alert_id", "report_id", "checkin_id", "warning_id")
+    ]
     actions = [""]
     if extra == ["action"]:
         parameter = next(p for p in spec["parameters"] if p["name"] == "action")
@@ -386,11 +428,14 @@ def _path_values(world: World, path: str, spec: dict[str, Any]) -> list[tuple[st
         for action in actions:
             url = path.replace("{code}", code).replace("{alert_id}", code)
             url = url.replace("{report_id}", code).replace("{checkin_id}", code)
+            url = url.replace("{warning_id}", code)
             cases.append((url.replace("{action}", action), which, action))
     if resource == "alerts" and names:  # the town-wide alert: seen, but not to be acted on
         for action in actions:
             url = path.replace("{alert_id}", str(world.alert_span)).replace("{action}", action)
             cases.append((url, "span", action))
+    if resource == "warnings" and names:  # the town-wide warning: seen, only its part inside
+        cases.append((path.replace("{warning_id}", str(world.warning_span)), "span", ""))
     return cases
 
 
@@ -411,9 +456,18 @@ def _query(spec: dict[str, Any], world: World) -> tuple[dict[str, Any], list[tup
     return required, scoped
 
 
-def _body(path: str, action: str, which: str) -> dict[str, Any] | None:
+def _body(path: str, action: str, which: str) -> dict[str, Any] | bytes | None:
     """A body for a write route; the inside or outside variant."""
     grid = "G11" if which != "out" else "G21"
+    if path == "/api/v1/warnings":
+        area = _area(0, 0) if which != "out" else _area(1, 2)
+        return {"id": f"sweep-{which}", "kind": "flood", "level": "yellow", "area": area}
+    if path == "/api/v1/warnings/cap":
+        lon = CENTRE_OF[0 if which != "out" else 2].x
+        lat = CENTRE_OF[0].y
+        return CAP_SWEEP.format(which=which, lat=lat, lon=lon).encode()
+    if path.endswith("/receipt"):
+        return {"status": "confirmed"}
     if path.startswith("/api/v1/reports/"):
         return {
             "dispatch": {"member": "W11" if which == "in" else "W21"},
@@ -438,15 +492,15 @@ def sweep_route(sweep: Sweep, method: str, path: str, spec: dict[str, Any]) -> N
     required, scoped = _query(spec, world)
     writes = method != "get"
     for url, which, action in _path_values(world, path, spec):
-        if writes and path in ("/api/v1/alerts", "/api/v1/checkins"):  # the body's place
-            cases = [("in", url), ("out", url)]
-        else:
-            cases = [(which, url)]
+        # A route placed by its body is tried with a place inside and one outside.
+        placed = writes and path in BODY_PLACED
+        cases = [("in", url), ("out", url)] if placed else [(which, url)]
         for case, target in cases:
             for role in USER_ROLES:
                 before = fingerprint(sweep.sessions) if writes else None
                 body = _body(path, action, case) if writes else None
-                response = sweep.call(method, target, role, params=required, json=body)
+                sent = {"content": body} if isinstance(body, bytes) else {"json": body}
+                response = sweep.call(method, target, role, params=required, **sent)
                 where = f"{method.upper()} {target} as {role} ({case})"
                 status = response.status_code
                 if case in ("out", "span") and writes:

@@ -3,6 +3,7 @@ outages, video detections and residents' reports."""
 
 from collections.abc import Mapping, Sequence
 
+from gridhub.alerts.flood import AREA_TELLS, warning_details
 from gridhub.alerts.messages import CITIZEN
 from gridhub.alerts.raising import AlertSpec
 from gridhub.events import (
@@ -18,8 +19,6 @@ from gridhub.severity import severity_rank
 
 SOS_ALSO_TELL = ("grid_leader", "town_operator")
 """An SOS goes to the worker's grid worker level and, at once, to these (the command centre)."""
-AREA_TELLS = ("grid_worker", "grid_leader")
-"""An area warning goes to every affected grid's workers and leaders at once."""
 ANALYTICS = "analytics"
 """The source type of video analytics' alerts (Frigate's detections)."""
 CAMERA_ALERT_KINDS = {"offline": "camera_offline", "degraded": "camera_degraded"}
@@ -66,18 +65,24 @@ def sos(event: SosRaised) -> AlertSpec:
 
 
 def area_warning(event: AreaWarning) -> AlertSpec:
+    """A warning over an area: every affected grid's workers and leaders are told at once,
+    each holding a receipt (``alerts.flood``)."""
     until = f" until {event.valid_until.isoformat()}" if event.valid_until else ""
+    args = {"level": event.level, "kind": event.kind}
+    if event.headline:
+        args["headline"] = event.headline[:150]
     return AlertSpec(
         source_type="area_warning",
-        source_id=str(event.warning_id),
+        source_id=(event.key or str(event.warning_id))[:128],
         kind=event.kind,
         severity=event.level,
-        title_key="alert.area_warning",
-        title_args={"level": event.level, "kind": event.kind},
+        title_key="alert.area_warning" + ("_headline" if event.headline else ""),
+        title_args=args,
         detail=(event.message or "") + until or None,
         area=event.area,
         grids=tuple(event.grids),
         broadcast_roles=AREA_TELLS,
+        warning=warning_details(event),
     )
 
 
