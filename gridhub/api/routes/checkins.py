@@ -15,7 +15,7 @@ from gridhub.api.deps import (
     SessionDep,
     SettingsDep,
 )
-from gridhub.api.schemas import MemberOut, Page, Paging, Schema
+from gridhub.api.schemas import MemberOut, Page, Paging, RowId, Schema
 from gridhub.api.users import linked_member
 from gridhub.ingest.checkins import is_late, list_checkins, visible_checkin
 from gridhub.ingest.models import Checkin, CheckinPhoto
@@ -233,7 +233,7 @@ PHOTO_BODY: dict[str, Any] = {
     },
 )
 def put_photo(
-    checkin_id: int,
+    checkin_id: RowId,
     body: Annotated[bytes, Depends(photo_body)],
     user: CurrentUser,
     session: SessionDep,
@@ -260,7 +260,7 @@ def put_photo(
     response_class=Response,
     responses={200: {"content": {kind: {} for kind in FORMATS.values()}}},
 )
-def get_photo(checkin_id: int, scope: CurrentScope, session: SessionDep) -> Response:
+def get_photo(checkin_id: RowId, scope: CurrentScope, session: SessionDep) -> Response:
     """The photo of a check-in in my scope: the re-encoded file, with no metadata."""
     checkin = visible_checkin(session, checkin_id, scope)
     photo = None if checkin is None else session.get(CheckinPhoto, checkin_id)

@@ -19,6 +19,7 @@ from gridhub.api.alert_schemas import ActionIn, AlertOut
 from gridhub.api.deps import API_PREFIX, CurrentScope, CurrentUser, HubDep, SessionDep
 from gridhub.api.routes.checkins import CheckinOut, checkin_out
 from gridhub.api.routes.dashboard import STATIC_DIR
+from gridhub.api.schemas import RowId
 from gridhub.api.users import linked_member
 from gridhub.db import utcnow
 from gridhub.geo.models import Region
@@ -141,7 +142,7 @@ def my_alerts(
 
 @router.post(f"{API_PREFIX}/me/alerts/{{alert_id}}/{{action}}")
 def answer_alert(
-    alert_id: int,
+    alert_id: RowId,
     action: Answer,
     user: CurrentUser,
     scope: CurrentScope,

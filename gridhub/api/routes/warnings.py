@@ -20,7 +20,7 @@ from gridhub.api.deps import API_PREFIX, CurrentScope, CurrentUser, HubDep, Sess
 from gridhub.api.models import User
 from gridhub.api.routes.dashboard import STATIC_DIR
 from gridhub.api.routes.report_page import PAGE_HEADERS
-from gridhub.api.schemas import Page, Paging
+from gridhub.api.schemas import Page, Paging, RowId
 from gridhub.db import utcnow
 from gridhub.events import AreaWarning, AreaWarningCancelled, DomainEvent
 from gridhub.geo.models import Member
@@ -101,14 +101,14 @@ def list_warnings(scope: CurrentScope, session: SessionDep, paging: Paging) -> P
 
 
 @router.get("/{warning_id}")
-def get_warning(warning_id: int, scope: CurrentScope, session: SessionDep) -> WarningDetailOut:
+def get_warning(warning_id: RowId, scope: CurrentScope, session: SessionDep) -> WarningDetailOut:
     """The warning, its grids, cameras and sensors inside, and every member's receipt."""
     alert = _visible(session, scope, warning_id)
     return WarningDetailOut.model_validate(views.detail(session, scope, alert))
 
 
 @router.get("/{warning_id}/receipts.csv")
-def roll_csv(warning_id: int, scope: CurrentScope, session: SessionDep) -> Response:
+def roll_csv(warning_id: RowId, scope: CurrentScope, session: SessionDep) -> Response:
     """The roll of receipts as CSV (UTF-8 with BOM: Excel opens it as it is)."""
     alert = _visible(session, scope, warning_id)
     rows = views.detail(session, scope, alert)["members"]
@@ -170,7 +170,7 @@ async def post_cap(
 
 @router.post("/{warning_id}/receipt")
 def post_receipt(
-    warning_id: int, body: ReceiptIn, user: CurrentUser, scope: CurrentScope, session: SessionDep
+    warning_id: RowId, body: ReceiptIn, user: CurrentUser, scope: CurrentScope, session: SessionDep
 ) -> dict[str, str]:
     """The signed-in member (a user linked to the roster) says received, read or confirmed."""
     _visible(session, scope, warning_id)
