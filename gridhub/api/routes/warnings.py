@@ -46,6 +46,8 @@ class Created(BaseModel):
 
 class ReceiptIn(BaseModel):
     status: Literal["received", "read", "confirmed"] = "confirmed"
+    channel: Literal["api", "phone"] = "api"
+    """Where the member answered: the phone page says so (the dispatcher's roll shows it)."""
 
 
 class Receipts(BaseModel):
@@ -180,7 +182,7 @@ def post_receipt(
             status.HTTP_422_UNPROCESSABLE_CONTENT, "your user is not linked to a roster member"
         )
     try:
-        receipt = receipts.answer(session, code, warning_id, body.status, utcnow(), "api")
+        receipt = receipts.answer(session, code, warning_id, body.status, utcnow(), body.channel)
     except receipts.NoReceipt as exc:
         raise HTTPException(status.HTTP_403_FORBIDDEN, str(exc)) from None
     session.commit()
