@@ -139,6 +139,10 @@ def _parse_feature(index: int, feature: object) -> tuple[FeatureSpec | None, lis
     return spec, []
 
 
+ARRAY = (list, tuple)
+"""A GeoJSON array: a list when read from JSON, a tuple from shapely's ``mapping``."""
+
+
 def parse_polygonal(raw: object) -> tuple[BaseGeometry | None, str | None]:
     """A valid WGS84 Polygon/MultiPolygon from GeoJSON, or the reason it is not one.
 
@@ -151,7 +155,7 @@ def parse_polygonal(raw: object) -> tuple[BaseGeometry | None, str | None]:
     if kind not in POLYGONAL:
         return None, f"geometry type {kind!r} is not Polygon or MultiPolygon"
     polygons = [coordinates] if kind == "Polygon" else coordinates
-    if not isinstance(polygons, list) or not polygons:
+    if not isinstance(polygons, ARRAY) or not polygons:
         return None, f"{kind} without coordinates"
     for number, polygon in enumerate(polygons):
         reason = _check_polygon(polygon)
@@ -179,11 +183,11 @@ def polygonal_area(area: Any) -> Any:
 
 
 def _check_polygon(polygon: object) -> str | None:
-    if not isinstance(polygon, list) or not polygon:
+    if not isinstance(polygon, ARRAY) or not polygon:
         return "polygon without rings"
     for number, ring in enumerate(polygon):
         what = "exterior ring" if number == 0 else f"hole {number}"
-        if not isinstance(ring, list):
+        if not isinstance(ring, ARRAY):
             return f"{what} is not a list of positions"
         for position in ring:
             reason = _check_position(position)
@@ -191,13 +195,13 @@ def _check_polygon(polygon: object) -> str | None:
                 return f"{what}: {reason}"
         if len(ring) < 4:
             return f"{what} has {len(ring)} positions; a ring needs at least 4 (closed)"
-        if ring[0][:2] != ring[-1][:2]:
+        if list(ring[0][:2]) != list(ring[-1][:2]):
             return f"{what} is not closed (first position {ring[0]} ≠ last {ring[-1]})"
     return None
 
 
 def _check_position(position: object) -> str | None:
-    if not isinstance(position, list) or len(position) not in (2, 3):
+    if not isinstance(position, ARRAY) or len(position) not in (2, 3):
         return f"position {position!r} is not [lon, lat]"
     if not all(
         isinstance(value, int | float) and not isinstance(value, bool) for value in position

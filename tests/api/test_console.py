@@ -20,10 +20,12 @@ from gridhub.alerts.raising import AlertSpec, raise_alert
 from gridhub.alerts.sink import AlertsSink
 from gridhub.api.routes.dashboard import STATIC_DIR
 from gridhub.cameras.models import Camera
+from gridhub.config import load_settings
 from gridhub.db import transaction, utcnow
 from gridhub.events import DroneMoved
 from gridhub.geo.models import Region
 from gridhub.ingest.models import Checkin
+from gridhub.secrets import SecretBox
 from tests.api import chromium
 from tests.api.chromium import WAIT_S, csp_violations, off_host, requests_made
 from tests.api.test_dashboard import HOSTILE, sign_in
@@ -242,14 +244,16 @@ class TestCameraPictures:
         return True
 
     @pytest.fixture
-    def rtsp(self, demo_hub, sessions) -> Iterator[RtspServer]:
+    def rtsp(self, demo_hub, sessions, database_url, tmp_path) -> Iterator[RtspServer]:
         why = RtspServer.available()
         if why:
             unavailable(why)
+        # The demo hub's box: its key is derived from the secret in its data directory.
+        box = SecretBox.for_settings(load_settings(database_url=database_url, data_dir=tmp_path))
         with RtspServer(free_port()) as server:
             with transaction(sessions) as session:
                 camera = session.scalars(select(Camera).where(Camera.code == "CAM001")).one()
-                camera.stream_url, camera.sub_stream_url = server.url("ball"), None
+                camera.stream_url, camera.sub_stream_url = box.seal(server.url("ball")), None
                 camera.snapshot_url = None
             yield server
 

@@ -17,6 +17,7 @@ from gridhub.alerts.routing import place_of
 from gridhub.alerts.sink import AlertsSink
 from gridhub.api import warning_views as views
 from gridhub.api.deps import API_PREFIX, CurrentScope, CurrentUser, HubDep, SessionDep
+from gridhub.api.errors import error_responses
 from gridhub.api.models import User
 from gridhub.api.routes.dashboard import STATIC_DIR
 from gridhub.api.routes.report_page import PAGE_HEADERS
@@ -121,7 +122,10 @@ def roll_csv(warning_id: RowId, scope: CurrentScope, session: SessionDep) -> Res
     )
 
 
-@router.post("", status_code=status.HTTP_201_CREATED)
+KNOWN = {200: {"description": "A repeat, Update or Cancel of a known warning: its id."}}
+
+
+@router.post("", status_code=status.HTTP_201_CREATED, responses=KNOWN)
 def post_geojson(
     body: dict[str, Any],
     response: Response,
@@ -146,6 +150,7 @@ def post_geojson(
 @router.post(
     "/cap",
     status_code=status.HTTP_201_CREATED,
+    responses={**KNOWN, **error_responses(415)},
     openapi_extra={
         "requestBody": {"content": {t: {"schema": {"type": "string"}} for t in CAP_TYPES}}
     },
