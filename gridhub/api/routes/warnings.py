@@ -122,7 +122,9 @@ def roll_csv(warning_id: RowId, scope: CurrentScope, session: SessionDep) -> Res
     )
 
 
-KNOWN = {200: {"description": "A repeat, Update or Cancel of a known warning: its id."}}
+KNOWN: dict[int | str, dict[str, Any]] = {
+    200: {"description": "A repeat, Update or Cancel of a known warning: its id."}
+}
 
 
 @router.post("", status_code=status.HTTP_201_CREATED, responses=KNOWN)
