@@ -220,6 +220,40 @@ def feature(
     }
 
 
+CHECKPOINT_PLACES = ("村口", "文化广场", "祠堂", "小学门口", "卫生室", "老桥", "菜市场")
+RIVERSIDE_PLACES = ("堤段", "排涝站", "河埠头")
+CHECKPOINT_SHARES = (0.0, 0.55, 0.55)
+"""Where a grid's checkpoints sit: its representative point, then 55 % of the way from it to
+the boundary at a third and two thirds of its length (inside: checked, else pulled in)."""
+
+
+def checkpoints(code: str, number: int, grid: Polygon, riverside: bool) -> list[dict]:
+    """A few checkpoints of a grid (``{"id","name","lon","lat"}``), placed by its shape alone
+    (no random draw: the other files stay as they were)."""
+    centre = grid.representative_point()
+    places = RIVERSIDE_PLACES if riverside else CHECKPOINT_PLACES
+    found = []
+    for n, share in enumerate(CHECKPOINT_SHARES):
+        edge = grid.exterior.interpolate(n / len(CHECKPOINT_SHARES), normalized=True)
+        point = centre
+        for pull in (share, share / 2, 0.0):
+            candidate = LineString([centre, edge]).interpolate(pull, normalized=True)
+            if grid.contains(candidate):
+                point = candidate
+                break
+        lon, lat = wgs84(point).coords[0]
+        name = places[(number + n) % len(places)]
+        found.append(
+            {
+                "id": f"{code}-CP{n + 1}",
+                "name": name,
+                "lon": round(lon, DECIMALS),
+                "lat": round(lat, DECIMALS),
+            }
+        )
+    return found
+
+
 def person_names(rng: np.random.Generator) -> Iterator[str]:
     seen: set[str] = set()
     while True:
@@ -269,7 +303,9 @@ def write(out: Path, town: Town, seed: int) -> None:
     for i in sorted(grid_codes, key=lambda i: grid_codes[i]):
         k = int(town.village_of[i])
         number = int(grid_codes[i][-2:])
-        extra = {"riverside": True} if town.grids[i].intersects(river_zone) else {}
+        riverside = town.grids[i].intersects(river_zone)
+        extra: dict[str, object] = {"riverside": True} if riverside else {}
+        extra["checkpoints"] = checkpoints(grid_codes[i], number, town.grids[i], riverside)
         features.append(
             feature(
                 grid_codes[i],

@@ -10,11 +10,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session
 
 from gridhub.alerts.models import Alert, AreaAlert, Receipt
-from gridhub.alerts.routing import Recipient
+from gridhub.alerts.routing import Recipient, ancestors
 from gridhub.geo.models import Member, MemberArea, Region
 
 SENT, DELIVERED, READ, CONFIRMED = "sent", "delivered", "read", "confirmed"
@@ -55,21 +55,41 @@ def member_grids(
 ) -> dict[str, list[dict[str, str]]]:
     """Each member's own grids inside the warning's area, ``{"code", "name"}``, by code.
 
-    One query over the alert's region subtree (its grids' deepest common path): for 20,000
-    members a lookup by member code costs seconds, this one a fraction of one.
+    A member attached to a grid holds that grid; one attached to a village (a village cadre,
+    a grid leader over several grids) or higher holds the warning's grids under that region.
+    Two queries over the alert's region subtree and its ancestors (its grids' deepest common
+    path): for 20,000 members a lookup by member code costs seconds, these a fraction of one.
     """
     inside = set(alert.grids or [])
-    found: dict[str, list[dict[str, str]]] = {code: [] for code in codes}
+    under = Region.path.startswith(alert.region_path, autoescape=True)
+    # Every grid of the warning, under each region above it (its own path included).
+    by_region: dict[str, list[dict[str, str]]] = {}
     rows = session.execute(
-        select(Member.code, Region.code, Region.name)
+        select(Region.code, Region.name, Region.path)
+        .where(Region.level == "grid", under)
+        .order_by(Region.code)
+    )
+    for grid, name, path in rows:
+        if grid in inside:
+            for region in ancestors(path):
+                held = by_region.setdefault(region, [])
+                if len(held) < MAX_GRIDS_NAMED:
+                    held.append({"code": grid, "name": name})
+    found: dict[str, list[dict[str, str]]] = {code: [] for code in codes}
+    areas = session.execute(
+        select(Member.code, Region.path)
         .join(MemberArea, MemberArea.member_id == Member.id)
         .join(Region, Region.id == MemberArea.region_id)
-        .where(Region.level == "grid", Region.path.startswith(alert.region_path, autoescape=True))
+        .where(or_(under, Region.path.in_(ancestors(alert.region_path))))
+        .order_by(Member.code, Region.path)
     )
-    for member, grid, name in rows:
+    for member, path in areas:
         mine = found.get(member)
-        if mine is not None and grid in inside and len(mine) < MAX_GRIDS_NAMED:
-            mine.append({"code": grid, "name": name})
+        if mine is None:
+            continue
+        for named in by_region.get(path, ()):
+            if len(mine) < MAX_GRIDS_NAMED and named not in mine:
+                mine.append(named)
     return found
 
 

@@ -135,7 +135,7 @@ def _responsible_under(
     off_duty_too: bool = False,
 ) -> list[Recipient]:
     """Members assigned to one of the grids or to a region above one of them, on duty."""
-    wanted = {ancestor for path in paths.values() for ancestor in _ancestors(path)}
+    wanted = {ancestor for path in paths.values() for ancestor in ancestors(path)}
     common = common_path(paths.values())
     rows = session.execute(
         select(Member.code, Member.role, Member.notify, Member.duty, Member.language, Region.path)
@@ -144,7 +144,7 @@ def _responsible_under(
         .where(
             or_(
                 Region.path.startswith(common, autoescape=True),
-                Region.path.in_(_ancestors(common)),
+                Region.path.in_(ancestors(common)),
             ),
             Member.role.in_(ESCALATION),
         )
@@ -158,7 +158,7 @@ def _responsible_under(
     return sorted(found.values(), key=lambda r: (role_rank(r.role), r.member_code))
 
 
-def _ancestors(path: str) -> list[str]:
+def ancestors(path: str) -> list[str]:
     """``/C/T/V/`` → ``/C/``, ``/C/T/``, ``/C/T/V/``."""
     codes = [code for code in path.split("/") if code]
     return [ROOT_PATH + "".join(f"{c}/" for c in codes[: n + 1]) for n in range(len(codes))]

@@ -90,3 +90,17 @@ def test_answers_move_a_receipt_forward_only(
     assert counts == {"total": 2, "delivered": 1, "read": 1, "confirmed": 0}
     assert w1.state == "read" and w1.delivered_at == w1.read_at  # read implies delivered
     assert w1.channels == {"sent": "mqtt", "delivered": "mqtt", "read": "mqtt"}
+
+
+def test_members_above_the_grids_hold_the_grids_of_their_area_inside_the_warning(
+    sessions: sessionmaker[Session], town: Town, ctx: AlertContext
+) -> None:
+    """A village cadre (V1) and a town operator (T1) told of a warning over G1 hold G1, and
+    members elsewhere hold nothing of it (W3's G3 lies outside the area)."""
+    alert_id = _warn(sessions, ctx, "t/above", "orange")
+    with sessions() as session:
+        alert = session.get(Alert, alert_id)
+        assert alert is not None
+        grids = receipts.member_grids(session, alert, ["VC1", "TO1", "W1", "W2", "W3"])
+    g1 = [{"code": "G1", "name": "G1"}]
+    assert grids == {"VC1": g1, "TO1": g1, "W1": g1, "W2": [], "W3": []}

@@ -182,3 +182,17 @@ def test_the_demo_has_reports_in_every_state_for_the_board_and_charts(database_u
     assert any(rating for _, rating, _ in rows) and any(merged for _, _, merged in rows)
     assert load_reports(hub) == 0  # loaded once
     engine.dispose()
+
+
+def test_every_grid_has_checkpoints_inside_it_with_ids_of_their_own() -> None:
+    grids = features("grid")
+    ids = []
+    for code, grid in grids.items():
+        points = grid["properties"]["checkpoints"]
+        assert len(points) >= 2, code
+        area = shape(grid["geometry"])
+        assert all(area.contains(Point(p["lon"], p["lat"])) for p in points), code
+        assert len({(p["lon"], p["lat"]) for p in points}) == len(points), code
+        assert all(p["id"].startswith(f"{code}-") and p["name"] for p in points), code
+        ids += [p["id"] for p in points]
+    assert len(set(ids)) == len(ids)

@@ -1,6 +1,6 @@
 """The phone page in a real headless Chromium at 390×844, its position fixed and its network
 cut through CDP: sign in, check in, keep check-ins with no signal across a closed page, and
-acknowledge an alert that arrived on the live stream."""
+acknowledge an alert that arrived on the live stream, and confirm an area warning."""
 
 import os
 import shutil
@@ -19,7 +19,7 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import Select, WebDriverWait
 from sqlalchemy import select
 
-from gridhub.alerts.models import Alert, AlertEvent, Delivery
+from gridhub.alerts.models import Alert, AlertEvent, Receipt
 from gridhub.alerts.raising import AlertSpec, raise_alert
 from gridhub.api.app import create_app
 from gridhub.db import transaction, utcnow
@@ -235,7 +235,8 @@ def test_an_alert_arrives_live_and_is_acknowledged_from_the_page(
         )
         assert note == "十分钟到"
 
-    # An area warning addressed to me: "I have received it".
+    # An area warning addressed to me: answered with its receipt, not the alert's ack
+    # (tests/phone/test_warning_page.py follows one through the outbox to the dispatcher).
     warning = AlertSpec("area_warning", "W-1", "flood", "red", "柳湾河洪水红色预警",
                         grids=("G11", "G12"))  # fmt: skip
     with transaction(sessions) as session:
@@ -244,15 +245,13 @@ def test_an_alert_arrives_live_and_is_acknowledged_from_the_page(
         lambda d: d.find_elements(By.CSS_SELECTOR, f'#warnings li[data-alert="{warning_id}"]')
     )[0]
     assert phone.execute_script("return window.buzzed.length") == 2
-    received.find_element(By.CSS_SELECTOR, 'button[data-answer="acknowledged"]').click()
-    wait.until(lambda d: "我已收到" in d.find_element(By.ID, "warnings").text
+    received.find_element(By.CSS_SELECTOR, 'button[data-receipt="confirmed"]').click()
+    wait.until(lambda d: "我的回执: 已确认" in d.find_element(By.ID, "warnings").text
                and not d.find_elements(By.CSS_SELECTOR, "#warnings button"))  # fmt: skip
     with sessions() as session:
-        acked = session.scalar(
-            select(Delivery.acked_at)
-            .where(Delivery.alert_id == warning_id, Delivery.member_code == "W11")
-            .limit(1)
-        )
-        assert acked is not None
+        receipt = session.scalars(
+            select(Receipt).where(Receipt.alert_id == warning_id, Receipt.member_code == "W11")
+        ).one()
+        assert (receipt.state, receipt.channels["confirmed"]) == ("confirmed", "phone")
     screenshot(phone, tmp_path, "phone-alerts.png")
     assert chromium.csp_violations(phone) == []

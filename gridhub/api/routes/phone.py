@@ -2,6 +2,7 @@
 its manifest and service worker, and what it reads and does as the signed-in member: my
 grids and today's patrol, my alerts, and answering them."""
 
+from dataclasses import asdict
 from datetime import datetime, time
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo
@@ -116,9 +117,25 @@ def _checkpoints(grid: Region) -> list[Checkpoint]:
     return found
 
 
+class MyWarningOut(BaseModel):
+    """An area warning as I was told it, and my receipt: answered with
+    ``POST /api/v1/warnings/{id}/receipt``."""
+
+    headline: str | None
+    instruction: str | None
+    valid_until: datetime | None
+    grids: list[dict[str, str]]
+    """My grids inside the area, ``{"code", "name"}``."""
+    state: Literal["sent", "delivered", "read", "confirmed"]
+    released: bool
+    """The area no longer reaches me: nothing to answer."""
+
+
 class MyAlertOut(AlertOut):
     received_at: datetime | None
     """When I said I have it; None: not yet."""
+    warning: MyWarningOut | None = None
+    """For an area warning: what it says and where my receipt stands."""
 
 
 @router.get(f"{API_PREFIX}/me/alerts")
@@ -134,7 +151,11 @@ def my_alerts(
         return []
     return [
         MyAlertOut.model_validate(
-            {**AlertOut.model_validate(m.alert).model_dump(), "received_at": m.received_at}
+            {
+                **AlertOut.model_validate(m.alert).model_dump(),
+                "received_at": m.received_at,
+                "warning": asdict(m.warning) if m.warning else None,
+            }
         )
         for m in member_alerts(session, scope, member.code, limit)
     ]

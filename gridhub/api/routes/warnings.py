@@ -47,6 +47,8 @@ class Created(BaseModel):
 
 class ReceiptIn(BaseModel):
     status: Literal["received", "read", "confirmed"] = "confirmed"
+    channel: Literal["api", "phone"] = "api"
+    """Where the member answered: the phone page says so (the dispatcher's roll shows it)."""
 
 
 class Receipts(BaseModel):
@@ -120,7 +122,9 @@ def roll_csv(warning_id: RowId, scope: CurrentScope, session: SessionDep) -> Res
     )
 
 
-KNOWN = {200: {"description": "A repeat, Update or Cancel of a known warning: its id."}}
+KNOWN: dict[int | str, dict[str, Any]] = {
+    200: {"description": "A repeat, Update or Cancel of a known warning: its id."}
+}
 
 
 @router.post("", status_code=status.HTTP_201_CREATED, responses=KNOWN)
@@ -185,7 +189,7 @@ def post_receipt(
             status.HTTP_422_UNPROCESSABLE_CONTENT, "your user is not linked to a roster member"
         )
     try:
-        receipt = receipts.answer(session, code, warning_id, body.status, utcnow(), "api")
+        receipt = receipts.answer(session, code, warning_id, body.status, utcnow(), body.channel)
     except receipts.NoReceipt as exc:
         raise HTTPException(status.HTTP_403_FORBIDDEN, str(exc)) from None
     session.commit()

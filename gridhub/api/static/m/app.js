@@ -73,6 +73,7 @@ async function open() {
   patrol = new Patrol(t);
   patrol.onChange = send;
   alerts = new Alerts(t);
+  alerts.onAnswer = send;
   const sos = document.getElementById("sos-confirm");
   document.getElementById("sos").addEventListener("click", () => sos.showModal());
   document.getElementById("sos-cancel").addEventListener("click", () => sos.close());

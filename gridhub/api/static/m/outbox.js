@@ -1,19 +1,27 @@
 // Check-ins wait here (IndexedDB) until the hub has them: each keeps the id and the time it
 // was made, so one sent twice (a retry, two tabs, a page closed mid-send) is stored once. A
-// photo waits beside its check-in (a Blob) and goes once the check-in is stored.
+// photo waits beside its check-in (a Blob) and goes once the check-in is stored. An answer
+// to an area warning (read, confirmed) waits here too, one per warning, only ever moving
+// forward: confirmed made offline after read is sent once, as confirmed.
 import { token } from "/static/js/api.js";
 
 const DB = "gridhub-phone";
 const WAITING = "outbox";
 const REFUSED = "refused";
+const RECEIPTS = "receipts";
 const LOCK = "gridhub-outbox";
+export const RECEIPT_STATES = ["sent", "delivered", "read", "confirmed"];
+const REACHES = { received: "delivered", read: "read", confirmed: "confirmed" };
+export const reaches = (status) => RECEIPT_STATES.indexOf(REACHES[status] ?? status);
 
 function open() {
   return new Promise((resolve, reject) => {
-    const request = indexedDB.open(DB, 1);
+    const request = indexedDB.open(DB, 2);
     request.onupgradeneeded = () => {
-      request.result.createObjectStore(WAITING, { keyPath: "checkin.id" });
-      request.result.createObjectStore(REFUSED, { keyPath: "checkin.id" });
+      const db = request.result;
+      if (!db.objectStoreNames.contains(WAITING)) db.createObjectStore(WAITING, { keyPath: "checkin.id" });
+      if (!db.objectStoreNames.contains(REFUSED)) db.createObjectStore(REFUSED, { keyPath: "checkin.id" });
+      if (!db.objectStoreNames.contains(RECEIPTS)) db.createObjectStore(RECEIPTS, { keyPath: "warning_id" });
     };
     request.onsuccess = () => resolve(request.result);
     request.onerror = () => reject(request.error);
@@ -40,6 +48,47 @@ export const keep = (checkin, photo = null) =>
 export const waiting = () => run(WAITING, "readonly", (s) => s.getAll());
 export const refused = () => run(REFUSED, "readonly", (s) => s.getAll());
 const drop = (id) => run(WAITING, "readwrite", (s) => s.delete(id));
+
+// My answer to warning ``id`` waits to be sent; one further along than it replaces it, one
+// behind it changes nothing (the hub would ignore it too).
+export const keepReceipt = (id, status) => run(RECEIPTS, "readwrite", (s) => {
+  const request = s.get(id);
+  request.onsuccess = () => {
+    const kept = request.result;
+    if (!kept || reaches(status) > reaches(kept.status)) {
+      s.put({ warning_id: id, status, at: new Date().toISOString() });
+    }
+  };
+  return request;
+});
+export const waitingReceipts = () => run(RECEIPTS, "readonly", (s) => s.getAll());
+
+// Dropped once the hub has it, unless a further answer was kept meanwhile (sent next time).
+const dropReceipt = (sent) => run(RECEIPTS, "readwrite", (s) => {
+  const request = s.get(sent.warning_id);
+  request.onsuccess = () => {
+    if (request.result && request.result.status === sent.status) s.delete(sent.warning_id);
+  };
+  return request;
+});
+
+// One answer: "sent", "refused" (the warning no longer applies to me, or is gone: the hub
+// says why, and sending again would not help), or "wait" (no network, the hub unwell).
+async function sendReceipt(entry) {
+  const response = await fetch(`/api/v1/warnings/${entry.warning_id}/receipt`, {
+    method: "POST",
+    headers: { Authorization: `Bearer ${token()}`, "Content-Type": "application/json" },
+    body: JSON.stringify({ status: entry.status, channel: "phone" }),
+  });
+  if ([403, 404, 422].includes(response.status)) {
+    console.warn("gridhub: receipt refused:", await reason(response));
+    await dropReceipt(entry);
+    return "refused";
+  }
+  if (!response.ok) return "wait";
+  await dropReceipt(entry);
+  return "sent";
+}
 
 async function refuse(entry, reason) {
   await run(REFUSED, "readwrite", (s) => s.put({ ...entry, reason }));
@@ -97,6 +146,16 @@ export async function flush() {
         outcome = await step(entry);
       } catch {
         break;  // no network: try again when it is back
+      }
+      if (outcome === "wait") break;
+      if (outcome === "sent") sent += 1;
+    }
+    for (const entry of await waitingReceipts()) {
+      let outcome;
+      try {
+        outcome = await sendReceipt(entry);
+      } catch {
+        break;  // no network
       }
       if (outcome === "wait") break;
       if (outcome === "sent") sent += 1;

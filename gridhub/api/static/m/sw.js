@@ -2,7 +2,7 @@
 // opens with no signal. Only the app's own files are answered here, from the cache first and
 // refreshed behind; the API (check-ins, alerts, the live stream) goes straight to the network,
 // and check-ins made meanwhile wait in the page's outbox (IndexedDB).
-const CACHE = "gridhub-phone-v1";
+const CACHE = "gridhub-phone-v2";
 const APP = [
   "/m/",
   "/m/manifest.webmanifest",
