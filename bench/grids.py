@@ -52,8 +52,8 @@ def release() -> None:
     ctypes.CDLL("libc.so.6").malloc_trim(0)
 
 
-def measured(build: Callable[[], T]) -> tuple[T, float, int, int]:
-    """(result, seconds, peak RSS above the start, retained RSS above the start)."""
+def measured(build: Callable[[], T]) -> tuple[T, tuple[float, float], int, int]:
+    """(result, (seconds, CPU seconds), peak RSS above the start, retained RSS above it)."""
     release()
     start = rss()
     peak = start
@@ -66,9 +66,9 @@ def measured(build: Callable[[], T]) -> tuple[T, float, int, int]:
 
     sampler = threading.Thread(target=sample, daemon=True)
     sampler.start()
-    started = time.perf_counter()
+    started, cpu_started = time.perf_counter(), time.thread_time()
     result = build()
-    elapsed = time.perf_counter() - started
+    elapsed = (time.perf_counter() - started, time.thread_time() - cpu_started)
     done.set()
     sampler.join()
     release()
@@ -88,7 +88,9 @@ def voronoi_wkb(count: int, seed: int, cache: Path | None) -> NDArray[np.object_
         np.column_stack([rng.uniform(xmin, xmax, count), rng.uniform(ymin, ymax, count)])
     )
     cells = shapely.get_parts(shapely.voronoi_polygons(seeds, extend_to=frame))
-    wkb = shapely.to_wkb(shapely.intersection(cells, frame))
+    wkb: NDArray[np.object_] = np.asarray(
+        shapely.to_wkb(shapely.intersection(cells, frame)), dtype=object
+    )
     if path is not None:
         path.parent.mkdir(parents=True, exist_ok=True)
         np.save(path, wkb, allow_pickle=True)
@@ -107,15 +109,26 @@ def warning_area(count: int, wanted: int, seed: int) -> shapely.Geometry:
     return shapely.make_valid(shapely.Polygon(ring))
 
 
-def best_of(runs: int, work: Callable[[], T]) -> tuple[T, float]:
-    """The result and the median seconds of ``runs`` runs of ``work``."""
-    times, result = [], None
+def best_of(runs: int, work: Callable[[], T]) -> tuple[T, tuple[float, float]]:
+    """The result and the median (seconds, CPU seconds) of ``runs`` runs of ``work``.
+
+    CPU seconds (of this thread) tell more on a shared, loaded machine than the wall clock."""
+    times, cpu_times, result = [], [], None
     for _ in range(runs):
-        started = time.perf_counter()
+        started, cpu_started = time.perf_counter(), time.thread_time()
         result = work()
         times.append(time.perf_counter() - started)
+        cpu_times.append(time.thread_time() - cpu_started)
     assert result is not None
-    return result, float(np.median(times))
+    return result, (float(np.median(times)), float(np.median(cpu_times)))
+
+
+def rate(count: int, seconds: tuple[float, float]) -> str:
+    return f"{count / seconds[0]:,.0f} ({count / max(seconds[1], 1e-9):,.0f}/CPU s)"
+
+
+def took(seconds: tuple[float, float], unit: float = 1.0, name: str = "s") -> str:
+    return f"{seconds[0] * unit:,.1f} {name} ({seconds[1] * unit:,.1f} CPU)"
 
 
 def gib(size: int) -> str:
@@ -181,26 +194,25 @@ def main() -> None:
     base_hits, base_warn_s = best_of(args.runs, lambda: tree.query(area, predicate="intersects"))
 
     print(f"grids                    {len(wkb):,} (Voronoi cells over ~430 × 555 km)")
-    print("build                    GridIndex          | from_wkb + STRtree")
-    print(f"  time                   {index_s:8.1f} s         | {base_s:.1f} s")
-    print(f"  RSS retained           {gib(index_kept):>12}       | {gib(base_kept)}")
-    print(f"  RSS peak while building{gib(index_peak):>12}       | {gib(base_peak)}")
+    print(f"load average             {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
+    print("build                    GridIndex | from_wkb + STRtree")
+    print(f"  time                   {took(index_s)} | {took(base_s)}")
+    print(f"  RSS retained           {gib(index_kept)} | {gib(base_kept)}")
+    print(f"  RSS peak while building {gib(index_peak)} | {gib(base_peak)}")
     rows, cols = index.raster_shape
     print(f"  raster                 {rows:,} × {cols:,} cells")
+    print("locate, points/s         GridIndex | STRtree query | bbox + prepared contains_xy")
     print(
-        "locate (points/s)        GridIndex          | STRtree query | bbox + prepared contains_xy"
-    )
-    print(
-        f"  rate                   {args.points / index_locate_s:12,.0f}       | "
-        f"{sample / query_s:,.0f} | {sample / contains_s:,.0f}"
+        f"  rate                   {rate(args.points, index_locate_s)} | "
+        f"{rate(sample, query_s)} | {rate(sample, contains_s)}"
     )
     print(f"  points                 {args.points:,} (median of {args.runs}) | {sample:,} sample")
     print(
         f"  disagreements          {disagree} of {int(mask.sum()):,} sampled points inside a grid"
     )
-    print("warning area → grids     GridIndex          | STRtree query intersects")
-    print(f"  time                   {warn_s * 1000:8.1f} ms        | {base_warn_s * 1000:.1f} ms")
-    print(f"  grids                  {len(hits):,}            | {len(base_hits):,}")
+    print("warning area → grids     GridIndex | STRtree query intersects")
+    print(f"  time                   {took(warn_s, 1000, 'ms')} | {took(base_warn_s, 1000, 'ms')}")
+    print(f"  grids                  {len(hits):,} | {len(base_hits):,}")
 
 
 if __name__ == "__main__":
