@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from gridhub.geo.crs import to_wgs84
 from gridhub.geo.index import GridIndex
-from gridhub.geo.repository import codes_of, grid_revision, grid_shapes, path_of
+from gridhub.geo.repository import codes_of, grid_columns, grid_revision, path_of
 
 log = logging.getLogger(__name__)
 
@@ -46,7 +46,9 @@ class Location:
 class _State:
     revision: int
     index: GridIndex
-    paths: dict[str, tuple[str, ...]]
+    # Path strings, split into codes on demand: a tuple of codes per grid costs ~300 bytes
+    # each (300 MB over a province's 1M grids) for answers only single lookups need.
+    paths: dict[str, str]
 
 
 class GridLocator:
@@ -83,7 +85,7 @@ class GridLocator:
         state = self._current()
         code = state.index.locate(lon, lat)
         if code is not None:
-            return Location(code, state.paths[code], None, None, lon, lat)
+            return Location(code, codes_of(state.paths[code]), None, None, lon, lat)
         nearest = state.index.nearest(lon, lat)
         if nearest is None:
             return Location(None, (), None, None, lon, lat)
@@ -95,7 +97,8 @@ class GridLocator:
 
     def path(self, grid: str) -> tuple[str, ...]:
         """Codes root → grid for a grid of the current index (() if unknown)."""
-        return self._current().paths.get(grid, ())
+        path = self._current().paths.get(grid)
+        return () if path is None else codes_of(path)
 
     def grids_intersecting(self, geometry: Geometry) -> list[str]:
         """Codes of the grids that intersect a WGS84 geometry (e.g. a warning area)."""
@@ -142,9 +145,9 @@ class GridLocator:
             revision = grid_revision(session)
             if state is not None and revision == state.revision:
                 return state
-            shapes = grid_shapes(session)
-        index = GridIndex([s.code for s in shapes], [s.geometry for s in shapes])
-        state = _State(revision, index, {s.code: codes_of(s.path) for s in shapes})
+            grids = grid_columns(session)
+        index = GridIndex(grids.codes, grids.geometries)
+        state = _State(revision, index, dict(zip(grids.codes, grids.paths, strict=True)))
         self._state = state
-        log.info("grid index built: %d grids, revision %d", len(shapes), revision)
+        log.info("grid index built: %d grids, revision %d", len(grids.codes), revision)
         return state

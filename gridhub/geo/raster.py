@@ -26,6 +26,8 @@ FIRST_SLOT = -3
 # Margin, in cells, around each boundary touch: absorbs float rounding where a point or an edge
 # lies exactly on a cell line.
 MARGIN = 1e-6
+# Cells per build band: bounds the build's scratch arrays (~40 bytes a cell) at ~160 MB.
+BAND_CELLS = 4_000_000
 
 IntArray = NDArray[np.int64]
 FloatArray = NDArray[np.float64]
@@ -39,7 +41,7 @@ class Raster:
     nx: int
     ny: int
     cells: NDArray[np.int32]  # flat, row-major (y, x)
-    offsets: IntArray  # candidate lists: candidates[offsets[s]:offsets[s + 1]] for slot s
+    offsets: NDArray[np.int32]  # candidate lists: candidates[offsets[s]:offsets[s + 1]] for slot s
     candidates: NDArray[np.int32]
 
     def lookup(self, x: FloatArray, y: FloatArray) -> NDArray[np.int32]:
@@ -53,9 +55,17 @@ class Raster:
 
 
 def build_raster(
-    geometries: NDArray[np.object_], edges: Edges, cells_per_grid: int, max_cells: int
+    geometries: NDArray[np.object_],
+    edges: Edges,
+    cells_per_grid: int,
+    max_cells: int,
+    band_cells: int = BAND_CELLS,
 ) -> Raster:
-    """The raster over the bounds of ``geometries`` (non-empty), about square cells in degrees."""
+    """The raster over the bounds of ``geometries`` (non-empty), about square cells in degrees.
+
+    Built in bands of whole rows, each from the edge pieces inside it, so the build's scratch
+    memory is a band's worth (a few hundred MB over a province's 1M grids) whatever the size.
+    """
     xmin, ymin, xmax, ymax = shapely.total_bounds(geometries).tolist()
     width = max(xmax - xmin, 1e-9)
     height = max(ymax - ymin, 1e-9)
@@ -64,13 +74,80 @@ def build_raster(
     cell = max(cell, width / 2**24, height / 2**24)  # a degenerate (flat) extent stays sane
     nx = math.floor(width / cell) + 1
     ny = math.floor(height / cell) + 1
-    starts, ends, owners = edges.starts, edges.ends, edges.owners
     origin = np.array([xmin, ymin])
-    local_starts = (starts - origin) / cell
-    local_ends = (ends - origin) / cell
-    depth, owner_sum = _winding(local_starts, local_ends, owners, nx, ny)
+    starts = (edges.starts - origin) / cell
+    ends = (edges.ends - origin) / cell
+    rows = max(1, band_cells // nx)
+    bands = -(-ny // rows)
+    # Each edge goes to every band its rows (with the margin) reach.
+    low = np.minimum(starts[:, 1], ends[:, 1])
+    high = np.maximum(starts[:, 1], ends[:, 1])
+    first = np.clip(np.floor(low - MARGIN) // rows, 0, bands - 1).astype(np.int64)
+    last = np.clip(np.floor(high + MARGIN) // rows, 0, bands - 1).astype(np.int64)
+    edge, band = expand(first, last - first + 1)
+    order = np.argsort(band, kind="stable")
+    edge, bounds = edge[order], np.searchsorted(band[order], np.arange(bands + 1))
+    del low, high, first, last, band, order  # ~0.3 GB over 1M grids, not needed past here
     count = len(geometries)
-    touched, toucher = _touches(local_starts, local_ends, owners, nx, ny, count)
+    cells = np.empty(nx * ny, dtype=np.int32)
+    offsets: list[NDArray[np.int32]] = [np.zeros(1, dtype=np.int32)]
+    candidates: list[NDArray[np.int32]] = []
+    slots = listed = 0
+    for index in range(bands):
+        top = index * rows
+        height_rows = min(rows, ny - top)
+        chosen = edge[bounds[index] : bounds[index + 1]]
+        piece_starts, piece_ends = _clip_rows(
+            starts[chosen] - [0.0, top], ends[chosen] - [0.0, top], height_rows
+        )
+        block, band_offsets, band_candidates = _band(
+            piece_starts, piece_ends, edges.owners[chosen], nx, height_rows, count
+        )
+        # Slots and candidate positions are numbered across bands, in row order.
+        block[block <= FIRST_SLOT] -= slots
+        cells[top * nx : (top + height_rows) * nx] = block
+        offsets.append((band_offsets[1:] + listed).astype(np.int32))
+        candidates.append(band_candidates)
+        slots += band_offsets.size - 1
+        listed += band_candidates.size
+    return Raster(
+        xmin,
+        ymin,
+        1.0 / cell,
+        nx,
+        ny,
+        cells,
+        np.concatenate(offsets),
+        np.concatenate(candidates) if candidates else np.zeros(0, dtype=np.int32),
+    )
+
+
+def _clip_rows(starts: FloatArray, ends: FloatArray, height: int) -> tuple[FloatArray, FloatArray]:
+    """The pieces of edges (in cells) with y in [-MARGIN, height + MARGIN]; an edge wholly
+    inside keeps its exact ends."""
+    ya, yb = starts[:, 1], ends[:, 1]
+    dy = yb - ya
+    flat = dy == 0
+    with np.errstate(divide="ignore", invalid="ignore"):
+        t_low = (-MARGIN - ya) / dy
+        t_high = (height + MARGIN - ya) / dy
+    enter = np.where(flat, 0.0, np.clip(np.minimum(t_low, t_high), 0.0, 1.0))
+    leave = np.where(flat, 1.0, np.clip(np.maximum(t_low, t_high), 0.0, 1.0))
+    keep = enter < leave
+    keep[flat] = (ya[flat] >= -MARGIN) & (ya[flat] <= height + MARGIN)
+    starts, ends, enter, leave = starts[keep], ends[keep], enter[keep], leave[keep]
+    step = ends - starts
+    new_starts = np.where((enter > 0)[:, None], starts + enter[:, None] * step, starts)
+    new_ends = np.where((leave < 1)[:, None], starts + leave[:, None] * step, ends)
+    return new_starts, new_ends
+
+
+def _band(
+    starts: FloatArray, ends: FloatArray, owners: IntArray, nx: int, ny: int, count: int
+) -> tuple[NDArray[np.int32], IntArray, NDArray[np.int32]]:
+    """One band's cells (slots from 0), candidate offsets and candidates; edges in its cells."""
+    depth, owner_sum = _winding(starts, ends, owners, nx, ny)
+    touched, toucher = _touches(starts, ends, owners, nx, ny, count)
 
     cells = np.full(nx * ny, NO_GRID, dtype=np.int32)
     single = depth == 1
@@ -85,7 +162,7 @@ def build_raster(
     key = touched * count + toucher  # sorted: cell first, then grid
     wanted = inner * count + inner_owner
     position = np.clip(np.searchsorted(key, wanted), 0, max(key.size - 1, 0))
-    missing = key[position] != wanted
+    missing = key[position] != wanted if key.size else np.ones(wanted.size, dtype=bool)
     if missing.any():
         key = np.sort(np.concatenate([key, wanted[missing]]))
     touched, toucher = key // count, key % count
@@ -96,7 +173,7 @@ def build_raster(
     counts = np.bincount(slot, minlength=border.size)
     offsets = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
     cells[border] = FIRST_SLOT - np.arange(border.size, dtype=np.int32)
-    return Raster(xmin, ymin, 1.0 / cell, nx, ny, cells, offsets, toucher.astype(np.int32))
+    return cells, offsets, toucher.astype(np.int32)
 
 
 def _winding(

@@ -4,9 +4,11 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
 import shapely
 from geoalchemy2 import WKBElement
 from geoalchemy2.shape import from_shape
+from numpy.typing import NDArray
 from shapely.geometry.base import BaseGeometry
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -111,17 +113,44 @@ def all_regions(session: Session) -> list[Region]:
     return list(session.scalars(select(Region).order_by(Region.path)))
 
 
-def grid_shapes(session: Session) -> list[GridShape]:
-    """Every grid with its path and polygon, for the spatial index."""
+@dataclass(frozen=True)
+class GridColumns:
+    """Every grid as parallel columns (code, path, polygon), for the spatial index: the polygons
+    are decoded from WKB in one call rather than one shapely call per row (1M grids: seconds)."""
+
+    codes: list[str]
+    paths: list[str]
+    geometries: NDArray[np.object_]
+
+
+def grid_columns(session: Session) -> GridColumns:
+    """Every grid with a polygon, as columns."""
     rows = session.execute(
         select(Region.code, Region.path, Region.geom).where(
             Region.level == GRID, Region.geom.is_not(None)
         )
     )
+    codes: list[str] = []
+    paths: list[str] = []
+    wkb: list[str | bytes] = []
+    for code, path, geom in rows:
+        if geom is not None:  # always: the query skips grids without one
+            codes.append(code)
+            paths.append(path)
+            # EWKB as hex text (PostGIS) or bytes (SpatiaLite): one kind per store.
+            wkb.append(geom.data if isinstance(geom.data, str) else bytes(geom.data))
+    geometries = shapely.from_wkb(np.array(wkb, dtype=object)) if wkb else np.empty(0, object)
+    return GridColumns(codes, paths, geometries)
+
+
+def grid_shapes(session: Session) -> list[GridShape]:
+    """Every grid with its path and polygon, one object per grid."""
+    columns = grid_columns(session)
     return [
         GridShape(code, path, geometry)
-        for code, path, geom in rows
-        if (geometry := to_geometry(geom)) is not None  # always: the query skips grids without one
+        for code, path, geometry in zip(
+            columns.codes, columns.paths, columns.geometries.tolist(), strict=True
+        )
     ]
 
 

@@ -119,3 +119,30 @@ def test_random_overlapping_slivers_holes_and_multipolygons(seed):
     x = np.concatenate([rng.uniform(-0.1, 1.4, 1500), vertices[::3, 0]])
     y = np.concatenate([rng.uniform(-0.1, 1.4, 1500), vertices[::3, 1]])
     assert index.locate_many(x, y) == expected(geometries, codes, x, y)
+
+
+@pytest.mark.parametrize("band_cells", [1, 97, 5000])
+def test_raster_built_in_bands_answers_like_one_band(band_cells):
+    """A province's raster is built band by band; thin bands cut every grid and edge, and the
+    answers (holes, overlaps, points on borders and band lines) stay exact."""
+    geometries = voronoi(200, seed=3)
+    geometries[5] = geometries[5].difference(geometries[5].centroid.buffer(0.002))
+    geometries.append(box(118.02, 30.02, 118.09, 30.08))  # overlaps many
+    codes = [f"B{i:04d}" for i in range(len(geometries))]
+    banded = GridIndex(codes, geometries, band_cells=band_cells)
+    whole = GridIndex(codes, geometries, band_cells=10**9)
+    assert banded.raster_shape == whole.raster_shape
+    rows, _ = banded.raster_shape
+    rng = np.random.default_rng(band_cells)
+    x = rng.uniform(117.99, 118.21, 3000)
+    y = rng.uniform(29.99, 30.16, 3000)
+    # points on the band lines themselves: every raster row boundary
+    y_lines = 30.0 + np.arange(rows + 1) * (0.15 / rows)
+    x = np.concatenate([x, rng.uniform(118.0, 118.2, y_lines.size)])
+    y = np.concatenate([y, y_lines])
+    vertices = shapely.get_coordinates(shapely.boundary(np.array(geometries[:30])))
+    x = np.concatenate([x, vertices[:, 0]])
+    y = np.concatenate([y, vertices[:, 1]])
+    answers = banded.locate_many(x, y)
+    assert answers == whole.locate_many(x, y)
+    assert answers == expected(geometries, codes, x, y)
