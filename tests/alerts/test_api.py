@@ -249,3 +249,39 @@ def test_a_new_alert_reaches_an_open_stream_within_a_second(
     [(at, event)] = arrived
     assert event["event"] == "alert.new"
     assert at - raised < 1.0, f"the alert took {at - raised:.2f} s to reach the stream"
+
+
+def test_every_page_of_the_list_tells_the_same_total(
+    client: TestClient, sessions: sessionmaker[Session], town: Town
+) -> None:
+    # The total is counted apart from the page, or read from a short last page: whichever,
+    # a caller paging through sees one total and every alert once, newest first.
+    lon, lat = town.g1_point
+    with transaction(sessions) as session:
+        ids = [
+            raise_alert(
+                session,
+                AlertSpec("sensor", f"S{n}", "water_level", "orange", "High", lon=lon, lat=lat),
+                utcnow(),
+                AlertContext(),
+            ).id
+            for n in range(5)
+        ]
+    op = _headers(client, "op")
+    seen: list[int] = []
+    for offset in (0, 2, 4):
+        page = client.get(f"/api/v1/alerts?status=open&limit=2&offset={offset}", headers=op)
+        assert page.json()["total"] == 5
+        seen += [item["id"] for item in page.json()["items"]]
+    assert seen == sorted(ids, reverse=True)
+    for limit in (4, 5, 6):
+        page = client.get(f"/api/v1/alerts?status=open&limit={limit}", headers=op).json()
+        assert (len(page["items"]), page["total"]) == (min(limit, 5), 5)
+    assert client.get("/api/v1/alerts?status=open&limit=5&offset=5", headers=op).json() == {
+        "items": [],
+        "total": 5,
+    }
+    assert client.get("/api/v1/alerts?status=closed&limit=2", headers=op).json() == {
+        "items": [],
+        "total": 0,
+    }
