@@ -1,11 +1,10 @@
 """Dependencies shared by the routers: the hub, settings, a session and the signed-in user."""
 
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import Depends, HTTPException, Request, status
-from fastapi.concurrency import run_in_threadpool
 from fastapi.security import OAuth2PasswordBearer
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -32,17 +31,12 @@ async def get_settings(hub: HubDep) -> Settings:
     return hub.settings
 
 
-async def get_session(hub: HubDep) -> AsyncIterator[Session]:
-    # Opening a session does no I/O, so it needs no thread hop. Closing one that still holds
-    # a connection rolls its transaction back, which does: that part goes to a worker thread.
-    session = hub.sessions()
-    try:
+def get_session(hub: HubDep) -> Iterator[Session]:
+    # Sync on purpose: FastAPI closes it in a thread outside the request threads' limit. An
+    # async one closing through ``run_in_threadpool`` waits for a request thread while it
+    # holds a connection, and under load every request thread waits for that connection.
+    with hub.sessions() as session:
         yield session
-    finally:
-        if session.in_transaction():
-            await run_in_threadpool(session.close)
-        else:
-            session.close()
 
 
 SettingsDep = Annotated[Settings, Depends(get_settings)]
