@@ -51,6 +51,16 @@ class Alert(Base):
             postgresql_ops={"region_path": "varchar_pattern_ops"},
         ),
         Index("ix_alerts_grid_id", "grid", "id"),
+        # The open alerts of a scope, the list everyone watches: counted from this index alone
+        # (few rows, whatever the number of closed ones), not from the table.
+        Index(
+            "ix_alerts_open_region_path_id",
+            "region_path",
+            "id",
+            postgresql_ops={"region_path": "varchar_pattern_ops"},
+            postgresql_where=OPEN,
+            sqlite_where=OPEN,
+        ),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)

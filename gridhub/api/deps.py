@@ -1,6 +1,7 @@
 """Dependencies shared by the routers: the hub, settings, a session and the signed-in user."""
 
-from collections.abc import Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator
+from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import Depends, HTTPException, Request, status
@@ -31,6 +32,9 @@ async def get_settings(hub: HubDep) -> Settings:
 
 
 def get_session(hub: HubDep) -> Iterator[Session]:
+    # Sync on purpose: FastAPI closes it in a thread outside the request threads' limit. An
+    # async one closing through ``run_in_threadpool`` waits for a request thread while it
+    # holds a connection, and under load every request thread waits for that connection.
     with hub.sessions() as session:
         yield session
 
@@ -52,11 +56,27 @@ def unauthorized(detail: str) -> HTTPException:
     )
 
 
-def get_current_user(
+def scope_of(session: Session, user: User) -> Scope:
+    """The user's scope: everything, or what lies under their region (nothing if it is gone)."""
+    if user.scope is None:
+        return Scope.everything()
+    return Scope.under(session.scalar(select(Region.path).where(Region.code == user.scope)))
+
+
+@dataclass(frozen=True, slots=True)
+class Principal:
+    """Who is asking and what they may see, resolved once per request."""
+
+    user: User
+    scope: Scope
+
+
+def get_principal(
     session: SessionDep, settings: SettingsDep, token: Annotated[str | None, Depends(_bearer)]
-) -> User:
-    """The signed-in user: a bearer sign-in token (JWT) of the user's current token version,
-    or an API token; 401 otherwise."""
+) -> Principal:
+    """The signed-in user (a bearer sign-in token (JWT) of the user's current token version,
+    or an API token; 401 otherwise) and their scope, in one transaction and one thread hop:
+    every route needs both, and each hop and checkout costs more than the lookups."""
     if not token:
         raise unauthorized("not signed in: send Authorization: Bearer <token>")
     if is_api_token(token):
@@ -66,43 +86,42 @@ def get_current_user(
             user = active_user(session, decode_access_token(settings, token))
         except InvalidToken as exc:
             raise unauthorized(f"invalid token: {exc}") from None
+    scope = None if user is None else scope_of(session, user)
     # Besides recording an API token's use, ending the transaction hands the connection back
     # before the endpoint waits for a worker thread. Held across that wait, a burst of
     # requests can leave every worker thread waiting for a connection that a request
     # waiting for a thread holds.
     session.commit()
-    if user is None:
+    if user is None or scope is None:
         raise unauthorized("token revoked, or user unknown or disabled")
-    return user
+    return Principal(user, scope)
+
+
+PrincipalDep = Annotated[Principal, Depends(get_principal)]
+
+
+async def get_current_user(principal: PrincipalDep) -> User:
+    return principal.user
 
 
 CurrentUser = Annotated[User, Depends(get_current_user)]
 
 
-def scope_of(session: Session, user: User) -> Scope:
-    """The user's scope: everything, or what lies under their region (nothing if it is gone)."""
-    if user.scope is None:
-        return Scope.everything()
-    return Scope.under(session.scalar(select(Region.path).where(Region.code == user.scope)))
-
-
-def get_scope(session: SessionDep, user: CurrentUser) -> Scope:
-    scope = scope_of(session, user)
-    session.commit()  # hand the connection back, as get_current_user does (see there)
-    return scope
+async def get_scope(principal: PrincipalDep) -> Scope:
+    return principal.scope
 
 
 CurrentScope = Annotated[Scope, Depends(get_scope)]
 
 
-def require_roles(*roles: str) -> Callable[[User], User]:
+def require_roles(*roles: str) -> Callable[[User], Awaitable[User]]:
     """A dependency letting through users with one of ``roles`` (admins always); 403 else."""
     allowed = frozenset(roles) | {"admin"}
     unknown = allowed - set(USER_ROLES)
     if unknown:
         raise ValueError(f"unknown role(s) {sorted(unknown)}")
 
-    def dependency(user: CurrentUser) -> User:
+    async def dependency(user: CurrentUser) -> User:
         if user.role not in allowed:
             raise HTTPException(
                 status.HTTP_403_FORBIDDEN,

@@ -4,8 +4,10 @@ and the live event stream with Last-Event-ID resumption."""
 import threading
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+import anyio.to_thread
 import httpx
 import pytest
 import uvicorn
@@ -20,7 +22,7 @@ from gridhub.api.app import create_app
 from gridhub.api.routes import events
 from gridhub.api.users import create_user
 from gridhub.config import load_settings
-from gridhub.db import transaction, utcnow
+from gridhub.db import make_engine, make_session_factory, transaction, utcnow
 from gridhub.events import CheckinStored
 from gridhub.hub import Hub
 from gridhub.scope import Scope
@@ -249,3 +251,78 @@ def test_a_new_alert_reaches_an_open_stream_within_a_second(
     [(at, event)] = arrived
     assert event["event"] == "alert.new"
     assert at - raised < 1.0, f"the alert took {at - raised:.2f} s to reach the stream"
+
+
+def test_every_page_of_the_list_tells_the_same_total(
+    client: TestClient, sessions: sessionmaker[Session], town: Town
+) -> None:
+    # The total is counted apart from the page, or read from a short last page: whichever,
+    # a caller paging through sees one total and every alert once, newest first.
+    lon, lat = town.g1_point
+    with transaction(sessions) as session:
+        ids = [
+            raise_alert(
+                session,
+                AlertSpec("sensor", f"S{n}", "water_level", "orange", "High", lon=lon, lat=lat),
+                utcnow(),
+                AlertContext(),
+            ).id
+            for n in range(5)
+        ]
+    op = _headers(client, "op")
+    seen: list[int] = []
+    for offset in (0, 2, 4):
+        page = client.get(f"/api/v1/alerts?status=open&limit=2&offset={offset}", headers=op)
+        assert page.json()["total"] == 5
+        seen += [item["id"] for item in page.json()["items"]]
+    assert seen == sorted(ids, reverse=True)
+    for limit in (4, 5, 6):
+        page = client.get(f"/api/v1/alerts?status=open&limit={limit}", headers=op).json()
+        assert (len(page["items"]), page["total"]) == (min(limit, 5), 5)
+    assert client.get("/api/v1/alerts?status=open&limit=5&offset=5", headers=op).json() == {
+        "items": [],
+        "total": 5,
+    }
+    assert client.get("/api/v1/alerts?status=closed&limit=2", headers=op).json() == {
+        "items": [],
+        "total": 0,
+    }
+
+
+def test_a_burst_of_list_requests_never_waits_out_the_connection_pool(
+    database_url: str, tmp_path: Path, town: Town, hub: Hub
+) -> None:
+    # Few connections and few worker threads: an answer that held its connection while it
+    # waited for a thread to be serialised in, behind threads waiting for that connection,
+    # would time out with a 500 here instead of being served.
+    engine = make_engine(database_url, pool_size=2, max_overflow=0, pool_timeout=2)
+    small = Hub(settings=hub.settings, engine=engine, sessions=make_session_factory(engine))
+    app = create_app(small, manage_services=False)
+
+    async def few_threads(scope: dict, receive: object, send: object) -> None:
+        anyio.to_thread.current_default_thread_limiter().total_tokens = 3
+        await app(scope, receive, send)  # type: ignore[arg-type]
+
+    port = free_port()
+    running = uvicorn.Server(uvicorn.Config(few_threads, port=port, log_level="warning"))
+    thread = threading.Thread(target=running.run, daemon=True)
+    thread.start()
+    try:
+        deadline = time.monotonic() + 10
+        while not running.started and time.monotonic() < deadline:
+            time.sleep(0.02)
+        base = f"http://127.0.0.1:{port}"
+        token = httpx.post(
+            f"{base}/api/v1/auth/token", data={"username": "op", "password": PASSWORD}
+        ).json()["access_token"]
+        headers = {"Authorization": f"Bearer {token}"}
+        client = httpx.Client(base_url=base, headers=headers, timeout=30)
+        with client, ThreadPoolExecutor(max_workers=24) as pool:
+            codes = list(
+                pool.map(lambda _: client.get("/api/v1/alerts?status=open").status_code, range(120))
+            )
+        assert codes == [200] * 120
+    finally:
+        running.should_exit = True
+        thread.join(timeout=10)
+        engine.dispose()

@@ -46,7 +46,12 @@ def list_alerts(
     except ValueError as exc:
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, str(exc)) from None
     items, total = queries.list_alerts(session, scope, wanted, paging.limit, paging.offset)
-    return Page[AlertOut](items=alert_outs(session, scope, list(items)), total=total)
+    page = Page[AlertOut](items=alert_outs(session, scope, list(items)), total=total)
+    # Hand the connection back before FastAPI waits for a worker thread to serialise the
+    # answer: held across that wait, under load every worker thread ends up waiting for a
+    # connection that an answer waiting for a thread holds (see api.deps.get_principal).
+    session.commit()
+    return page
 
 
 @router.get("/{alert_id}")
