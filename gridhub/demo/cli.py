@@ -34,8 +34,11 @@ def demo_command(
     ] = True,
     simulate: Annotated[
         bool,
-        typer.Option(help="Publish patrols, sensor readings and drone flights over the broker."),
-    ] = False,
+        typer.Option(
+            "--simulate/--no-simulate",
+            help="Publish patrols, sensor readings and drone flights over the broker.",
+        ),
+    ] = True,
 ) -> None:
     """Load the demo town (柳湾镇: 60 grids, ~150 members, cameras, sensors), print a new admin
     password and serve the hub."""
