@@ -74,6 +74,8 @@ class MosquittoBroker:
         self.restarts = 0
         self._tail: deque[str] = deque(maxlen=LOG_TAIL_LINES)
         self._ready = threading.Event()
+        self._serving = False
+        """Whether the running child has let the hub sign in (not while it is started again)."""
         self._stopping = threading.Event()
         self._thread: threading.Thread | None = None
         self._die_with_parent = _parent_death_signal()
@@ -118,7 +120,7 @@ class MosquittoBroker:
     def health(self) -> dict[str, Any]:
         running = self.process is not None and self.process.poll() is None
         report: dict[str, Any] = {
-            "ok": running and self._ready.is_set(),
+            "ok": running and self._serving,
             "backend": "mosquitto",
             "durable": True,
             "listening": f"{self.setup.host}:{self.setup.port}",
@@ -197,8 +199,10 @@ class MosquittoBroker:
                     f"embedded Mosquitto did not start on {self.setup.host}:{self.setup.port}: "
                     f"{tail}"
                 )
+        self._serving = True
 
     def _restart(self) -> None:
+        self._serving = False
         code = None if self.process is None else self.process.returncode
         self.restarts += 1
         self.error = f"Mosquitto exited with status {code}: {' | '.join(self._tail)}"
