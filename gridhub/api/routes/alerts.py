@@ -8,9 +8,9 @@ from fastapi import APIRouter, HTTPException, Query, status
 from shapely.errors import GeometryTypeError
 
 from gridhub.alerts import queries
-from gridhub.alerts.actions import UnknownAlert, act
-from gridhub.alerts.lifecycle import IllegalTransition
+from gridhub.alerts.actions import act
 from gridhub.alerts.raising import AlertSpec, raise_alert
+from gridhub.api.alert_refusals import refused_as_http
 from gridhub.api.alert_schemas import ActionIn, AlertCreate, AlertDetailOut, AlertOut
 from gridhub.api.alert_views import alert_detail_out, alert_out, alert_outs
 from gridhub.api.deps import API_PREFIX, CurrentScope, CurrentUser, HubDep, SessionDep
@@ -115,7 +115,7 @@ def handle_alert(
     body = body or ActionIn()
     if not queries.can_see(session, scope, alert_id):
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"no alert {alert_id} in your scope")
-    try:
+    with refused_as_http(session, alert_id):
         alert = act(
             session,
             alert_id,
@@ -128,20 +128,6 @@ def handle_alert(
             ctx=hub.alert_context,
             scope=scope,
         )
-    except OutOfScope as exc:
-        session.rollback()
-        raise HTTPException(status.HTTP_403_FORBIDDEN, str(exc)) from None
-    except IllegalTransition as exc:
-        session.rollback()
-        raise HTTPException(
-            status.HTTP_409_CONFLICT, {"message": str(exc), "status": exc.state}
-        ) from None
-    except UnknownAlert:
-        session.rollback()
-        raise HTTPException(status.HTTP_404_NOT_FOUND, f"no alert {alert_id}") from None
-    except ValueError as exc:
-        session.rollback()
-        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, str(exc)) from None
     session.commit()
     return alert_out(session, scope, alert)
 

@@ -12,10 +12,10 @@ from fastapi.responses import FileResponse
 from pydantic import BaseModel, Field, ValidationError
 from sqlalchemy import select
 
-from gridhub.alerts.actions import NotARecipient, UnknownAlert, device_ack
-from gridhub.alerts.lifecycle import IllegalTransition
+from gridhub.alerts.actions import device_ack
 from gridhub.alerts.mine import member_alerts
 from gridhub.alerts.queries import can_see
+from gridhub.api.alert_refusals import refused_as_http
 from gridhub.api.alert_schemas import ActionIn, AlertOut
 from gridhub.api.deps import API_PREFIX, CurrentScope, CurrentUser, HubDep, SessionDep
 from gridhub.api.routes.checkins import CheckinOut, checkin_out
@@ -27,7 +27,6 @@ from gridhub.geo.models import Region
 from gridhub.geo.repository import feature_collection
 from gridhub.geo.roster import member_grid_codes
 from gridhub.ingest.checkins import list_checkins
-from gridhub.scope import OutOfScope
 
 router = APIRouter(tags=["phone"])
 PHONE_DIR = STATIC_DIR / "m"
@@ -181,7 +180,7 @@ def answer_alert(
             status.HTTP_403_FORBIDDEN, f"user {user.username!r} is linked to no member"
         )
     note = body.note if body else None
-    try:
+    with refused_as_http(session, alert_id):
         alert = device_ack(
             session,
             member.code,
@@ -193,16 +192,5 @@ def answer_alert(
             channel="phone",
             scope=scope,
         )
-    except (NotARecipient, OutOfScope) as exc:
-        session.rollback()
-        raise HTTPException(status.HTTP_403_FORBIDDEN, str(exc)) from None
-    except IllegalTransition as exc:
-        session.rollback()
-        raise HTTPException(
-            status.HTTP_409_CONFLICT, {"message": str(exc), "status": exc.state}
-        ) from None
-    except UnknownAlert:
-        session.rollback()
-        raise HTTPException(status.HTTP_404_NOT_FOUND, f"no alert {alert_id}") from None
     session.commit()
     return AlertOut.model_validate(alert)
