@@ -21,9 +21,14 @@ class AppriseChannel:
         return [self._notify(url, payload) for url, payload in items]
 
     def _notify(self, url: str, payload: dict[str, Any]) -> str | None:
-        service = apprise.Apprise()
-        if not service.add(url):
+        plugin = apprise.Apprise.instantiate(url)
+        if plugin is None:
             return "not a notification URL apprise understands"
+        # The delivery's send timeout bounds each socket step; a URL's own cto=/rto= may be lower.
+        plugin.socket_connect_timeout = min(plugin.socket_connect_timeout, self.timeout_s)
+        plugin.socket_read_timeout = min(plugin.socket_read_timeout, self.timeout_s)
+        service = apprise.Apprise()
+        service.add(plugin)
         errors: list[str] = []
 
         def collect(entry: Any, _plugin: Any = None) -> None:
