@@ -19,9 +19,11 @@ from sqlalchemy import select
 
 from gridhub.api.app import create_app
 from gridhub.config import load_settings
+from gridhub.db import transaction
 from gridhub.demo.loader import load_demo
 from gridhub.hub import Hub
 from gridhub.reports.models import Report
+from tests.support.factories import TEST_PASSWORD, make_user
 from tests.support.services import free_port, unavailable
 
 CHROMIUM = "/usr/bin/chromium"
@@ -116,3 +118,24 @@ def test_a_resident_files_a_report_from_the_phone_page(served, phone, sessions, 
     row = phone.find_element(By.CSS_SELECTOR, f'#board tr[data-request="{report.id}"]')
     assert "环境卫生" in row.text and "柳湾社区" in row.text and "已派单" in row.text
     assert "13912345678" not in phone.page_source
+
+
+def test_an_operator_signs_in_on_the_reports_console(served, phone, sessions):
+    with transaction(sessions) as session:
+        make_user(session, "town-op", scope="T01")
+    phone.get(served + "/console/reports")
+    wait = WebDriverWait(phone, WAIT_S)
+    form = wait.until(lambda d: d.find_element(By.ID, "sign-in"))
+    wait.until(lambda d: form.is_displayed())
+    form.find_element(By.NAME, "username").send_keys("town-op")
+    form.find_element(By.NAME, "password").send_keys("not the password")
+    form.find_element(By.CSS_SELECTOR, "button").click()
+    wait.until(lambda d: d.find_element(By.ID, "sign-in-error").text)
+    assert "wrong username or password" in phone.find_element(By.ID, "sign-in-error").text
+    password = form.find_element(By.NAME, "password")
+    password.clear()
+    password.send_keys(TEST_PASSWORD)
+    form.find_element(By.CSS_SELECTOR, "button").click()
+    wait.until(lambda d: d.find_element(By.TAG_NAME, "body").get_attribute("data-ready") == "true")
+    assert phone.find_element(By.ID, "queue-section").is_displayed()
+    assert phone.find_element(By.ID, "queue").text == "没有待派单的事项。"

@@ -21,6 +21,20 @@ export async function signIn(username, password) {
   sessionStorage.setItem(TOKEN_KEY, (await response.json()).access_token);
 }
 
+// A page's sign-in form (#sign-in, its error shown in #sign-in-error); signing in reloads the page.
+export function signInForm() {
+  const form = document.getElementById("sign-in");
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const data = new FormData(form);
+    try {
+      await signIn(data.get("username"), data.get("password"));
+      location.reload();
+    } catch (error) { document.getElementById("sign-in-error").textContent = error.message; }
+  });
+  return form;
+}
+
 export async function get(path) {
   const response = await fetch(path, { headers: { Authorization: `Bearer ${token()}` } });
   if (response.status === 401) {

@@ -3,7 +3,7 @@
 // inside one click from their picture and reading, the progress live, a chart over time,
 // the silent by village and grid with their phones, and the roll (CSV, print).
 // Everything shown that a device, an import or an issuer wrote goes in as text.
-import { Unauthorized, get, signIn, token } from "./api.js";
+import { Unauthorized, get, signInForm, token } from "./api.js";
 import { el, text } from "./dom.js";
 import { language, loadWords, switchLanguage } from "./report/words.js";
 
@@ -248,15 +248,7 @@ async function show() {
 async function start() {
   t = await loadWords();
   document.getElementById("language").addEventListener("click", switchLanguage);
-  const form = document.getElementById("sign-in");
-  form.addEventListener("submit", async (event) => {
-    event.preventDefault();
-    const data = new FormData(form);
-    try {
-      await signIn(data.get("username"), data.get("password"));
-      location.reload();
-    } catch (error) { document.getElementById("sign-in-error").textContent = error.message; }
-  });
+  const form = signInForm();
   if (!token()) {
     form.hidden = false;
     return;

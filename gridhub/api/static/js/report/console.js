@@ -1,6 +1,6 @@
 // The console's reports: the operator's queue with one-click 派单 (to a member of the
 // report's grid, or to a unit) and 不予受理, and the monthly figures as charts and CSV.
-import { get, signIn, token } from "../api.js";
+import { get, signInForm, token } from "../api.js";
 import { el, language, loadWords, switchLanguage } from "./words.js";
 
 let t = (key) => key;
@@ -108,15 +108,7 @@ async function start() {
   t = await loadWords();
   document.getElementById("language").addEventListener("click", switchLanguage);
   document.getElementById("csv").addEventListener("click", downloadCsv);
-  const form = document.getElementById("sign-in");
-  form.addEventListener("submit", async (event) => {
-    event.preventDefault();
-    const data = new FormData(form);
-    try {
-      await signIn(data.get("username"), data.get("password"));
-      location.reload();
-    } catch (error) { document.getElementById("sign-in-error").textContent = error.message; }
-  });
+  const form = signInForm();
   if (!token()) {
     form.hidden = false;
     return;
