@@ -37,7 +37,8 @@ ALERT_EVENTS = "alert."
 CHECKINS = "checkins"
 """One event per ingest batch: ``{"items": [check-in, …]}``, each item with its grid path."""
 DRONES = "drones"
-"""Drone positions of one ingest batch: ``{"items": [{"code", "lon", "lat", "path", …}]}``."""
+"""Drone positions of one ingest batch: ``{"items": [{"code", "lon", "lat", "path", "alt_m",
+"battery_pct", "heading", "mode_code", …}]}``."""
 CAMERA_STATUS = "camera.status"
 """A camera's status changed: ``{"code", "name", "grid", "status", "before", "reason"}``."""
 

@@ -221,5 +221,7 @@ def _drone_item(event: DroneMoved, paths: dict[str, str]) -> dict[str, Any]:
         "path": paths.get(event.grid or "", "/"),
         "alt_m": event.alt_m,
         "battery_pct": event.battery_pct,
+        "heading": event.heading,
+        "mode_code": event.mode_code,
         "ts": event.ts.isoformat(),
     }

@@ -323,17 +323,24 @@ def test_the_alert_says_what_each_caller_may_do_and_meta_says_who(
     assert meta["translated_args"]["level"] == "severity"
 
 
-def test_a_drone_moves_with_its_telemetry(demo_hub, browser, sessions) -> None:
+def test_a_drone_moves_with_its_telemetry_and_says_how_it_flies(
+    demo_hub, browser, sessions
+) -> None:
     base, password = demo_hub
     open_console(browser, base, "admin", password)
-    where = "return window.gridhub.layers.cameras.cameras.get('UAV01').marker.getLatLng()"
+    drone = "window.gridhub.layers.cameras.cameras.get('UAV01')"
+    where = f"return {drone}.marker.getLatLng()"
     before = browser.execute_script(where)
+    returning = DroneMoved(
+        "UAV01", lon=115.9100, lat=29.1030, grid="G0101", ts=utcnow(),
+        alt_m=118.4, battery_pct=24, heading=270, mode_code=9,
+    )  # fmt: skip
     with transaction(sessions) as session:
-        AlertsSink(AlertContext())(
-            session, [DroneMoved("UAV01", lon=115.9100, lat=29.1030, grid="G0101", ts=utcnow())]
-        )
+        AlertsSink(AlertContext())(session, [returning])
     wait(browser, lambda d: abs(d.execute_script(where)["lat"] - 29.1030) < 1e-9)
     assert before["lat"] != 29.1030
+    tooltip = browser.execute_script(f"return {drone}.marker.getTooltip().getContent().textContent")
+    assert tooltip.startswith("🛩 ") and "自动返航 · 电量 24% · 高度 118 米" in tooltip
 
 
 def test_the_grids_not_patrolled_today_and_the_camera_shares(demo_hub, browser, sessions) -> None:

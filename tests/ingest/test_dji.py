@@ -11,6 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from gridhub.events import DroneMoved
+from gridhub.ingest.drone_states import docks_of, drones_in_scope
 from gridhub.ingest.models import DjiDock, Drone, DronePosition
 from gridhub.ingest.pipeline import Pipeline
 from gridhub.mqtt.models import DeadLetter
@@ -91,3 +92,26 @@ def test_a_flying_aircraft_is_placed_with_elevation_heading_and_flight_state(
     assert (uav.mode_code, uav.battery_pct) == (9, 100)
     (moved,) = [e for e in recorder.events if isinstance(e, DroneMoved)]
     assert (moved.grid, moved.mode_code, moved.heading) == ("G2", 9, 270)
+
+
+def test_a_drone_is_listed_with_the_state_of_the_dock_it_sits_in(
+    pipeline: Pipeline, fleet: sessionmaker[Session]
+) -> None:
+    dock_osd = payload("dji_dock_osd.json", drone_charge_state={"state": 1, "capacity_percent": 62})
+    dock_osd["data"]["sub_device"]["device_sn"] = AIRCRAFT  # the dock holds UAV7
+    placed = payload("dji_aircraft_osd_in_dock.json", latitude=IN_G2[1], longitude=IN_G2[0])
+    run(
+        pipeline,
+        fleet,
+        [
+            message(f"thing/product/{DOCK}/osd", dock_osd),
+            message(f"thing/product/{AIRCRAFT}/osd", placed),
+        ],
+    )
+    with fleet() as session:
+        drones = drones_in_scope(session)
+        docks = docks_of(session, drones)
+    assert [d.code for d in drones] == ["UAV7"]
+    dock = docks["UAV7"]
+    assert (dock.serial_number, dock.drone_in_dock, dock.drone_charging) == (DOCK, True, True)
+    assert dock.drone_battery_pct == 62

@@ -6,25 +6,21 @@ import { el, text } from "./dom.js";
 const STATUS = { online: "#38a169", degraded: "#dd6b20", offline: "#c53030", unknown: "#718096" };
 const PTZ_SPEED = 0.5;
 const PTZ_PULSE_MS = 400;
-const cameras = new Map();  // code → {props, latlng, marker}
+const cameras = new Map();  // code → {props, latlng, marker, flight}
 let stopLive = () => {};
 
 export async function loadCameras(ctx) {
   const layer = L.layerGroup().addTo(ctx.map);
-  const feeds = await get("/api/v1/cameras");
+  const [feeds, flights] = await Promise.all([get("/api/v1/cameras"), get("/api/v1/drones")]);
   for (const feature of feeds.features) {
     const p = feature.properties;
     const latlng = feature.geometry && [feature.geometry.coordinates[1], feature.geometry.coordinates[0]];
     put(ctx, layer, p, latlng);
   }
+  for (const flight of flights) fly(ctx, flight);
   ctx.on((type, data) => {
     if (type === "drones") {
-      for (const item of data.items) {
-        const drone = cameras.get(item.code);
-        if (!drone) continue;
-        drone.latlng = [item.lat, item.lon];
-        drone.marker.setLatLng(drone.latlng);
-      }
+      for (const item of data.items) fly(ctx, item);
       return;
     }
     if (type !== "camera.status") return;
@@ -49,7 +45,33 @@ function put(ctx, layer, props, latlng) {
   entry.marker.setStyle({ fillColor: STATUS[props.status] ?? STATUS.unknown });
   entry.marker.getElement()?.setAttribute("data-camera", props.code);
   entry.marker.getElement()?.setAttribute("data-status", props.status);
-  entry.marker.bindTooltip(text("📷 ", props.name ?? props.code, " · ", ctx.word("camera_status", props.status)));
+  tooltip(ctx, entry);
+}
+
+// A drone's telemetry (from /api/v1/drones, then live): it moves, and its tooltip says how
+// it flies. A live item carries no dock: the last one known is kept.
+function fly(ctx, flight) {
+  const drone = cameras.get(flight.code);
+  if (!drone) return;
+  drone.flight = { ...drone.flight, ...flight };
+  if (flight.lat != null && flight.lon != null) {
+    drone.latlng = [flight.lat, flight.lon];
+    drone.marker.setLatLng(drone.latlng);
+  }
+  drone.marker.getElement()?.setAttribute("data-mode", flight.mode_code ?? "");
+  tooltip(ctx, drone);
+}
+
+function tooltip(ctx, { props, flight, marker }) {
+  const parts = [props.name ?? props.code, ctx.word("camera_status", props.status)];
+  if (flight) {
+    const dock = flight.dock;
+    if (flight.mode_code != null) parts.push(ctx.word("drone_mode", flight.mode_code));
+    if (flight.battery_pct != null) parts.push(ctx.t("page.drone.battery", { battery: Math.round(flight.battery_pct) }));
+    if (flight.alt_m != null) parts.push(ctx.t("page.drone.altitude", { alt: Math.round(flight.alt_m) }));
+    if (dock?.drone_in_dock) parts.push(ctx.t(dock.drone_charging ? "page.drone.charging" : "page.drone.in_dock"));
+  }
+  marker.bindTooltip(text(flight ? "🛩 " : "📷 ", parts.join(" · ")));
 }
 
 export function nearestCameras(lat, lon, count) {
