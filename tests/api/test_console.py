@@ -131,10 +131,27 @@ def test_acting_on_an_alert_from_the_map_changes_it_for_everyone(
     with sessions() as session:
         assert session.get(Alert, alert_id).assignees == ["GL0101"]  # type: ignore[union-attr]
 
-    # Someone resolves it elsewhere; this page still offers "in progress": a plain 409.
+    # The other operator has it open, a note half typed, when a worker takes it on over MQTT:
+    # the open panel follows live and keeps the note.
+    click_alert(second_browser, alert_id)
+    typing = second_browser.find_element(By.CSS_SELECTOR, "#alert-actions textarea")
+    typing.send_keys("准备派车")
+    with transaction(sessions) as session:
+        act(session, alert_id, "progress", "GW0101A", utcnow(), channel="mqtt")
+    wait(second_browser, lambda d: shown_status(d) == "in_progress")
+    wait(browser, lambda d: shown_status(d) == "in_progress")
+    assert (
+        second_browser.find_element(By.ID, "action-outcome").text
+        == "此告警刚有变化，已显示最新状态。"
+    )
+    typed = second_browser.find_element(By.CSS_SELECTOR, "#alert-actions textarea")
+    assert typed.get_attribute("value") == "准备派车"
+
+    # Someone resolves it elsewhere and this page acts before the change reaches it: a plain
+    # 409 that names the state, and the panel shows the alert as it is now.
     with transaction(sessions) as session:
         act(session, alert_id, "resolve", "GW0101A", utcnow(), note="水位回落", channel="mqtt")
-    browser.find_element(By.CSS_SELECTOR, '[data-action="progress"]').click()
+    browser.execute_script("document.querySelector('[data-action=\"progress\"]').click()")
     wait(browser, lambda d: shown_status(d) == "resolved")
     assert "已完成" in browser.find_element(By.ID, "action-outcome").text
     assert not browser.find_elements(By.CSS_SELECTOR, "#alert-actions button[data-action]")

@@ -10,6 +10,29 @@ const NEAREST = 3;
 const MAX_NAMED = 12;  // grids named in the panel; the rest are counted
 let outline = null;  // the shown alert's area (an area warning's polygon) on the map
 
+const REFRESH_MS = 500;  // live changes to the shown alert, coalesced into one redraw
+let refresh = null;
+
+// The shown alert changed (another operator acted, a member answered, it repeated): redraw
+// it as it is now, keeping the note being typed.
+export function alertChanged(ctx, alert) {
+  // Not shown, or shown as it is (or newer: this page's own act may have redrawn it since).
+  const stale = () => {
+    const shown = document.getElementById("alert-title");
+    return Number(shown?.dataset.alert) === alert.id
+      && Date.parse(shown.dataset.updated) < Date.parse(alert.updated_at);
+  };
+  if (!stale()) return;
+  clearTimeout(refresh);
+  refresh = setTimeout(async () => {
+    if (!stale()) return;
+    const typed = document.querySelector("#alert-actions textarea")?.value ?? "";
+    await showAlert(ctx, alert.id, ctx.t("page.map.changed_live"));
+    const note = document.querySelector("#alert-actions textarea");
+    if (note) note.value = typed;
+  }, REFRESH_MS);
+}
+
 export async function showAlert(ctx, id, message = null) {
   const { t } = ctx;
   const alert = await get(`/api/v1/alerts/${id}`);
@@ -49,7 +72,8 @@ export async function showAlert(ctx, id, message = null) {
   const cameras = el("div", { class: "thumbs" });
   const outcome = el("p", { id: "action-outcome", role: "alert" }, message ?? "");
   ctx.show(
-    el("h2", { id: "alert-title", "data-alert": alert.id, class: `severity-${alert.severity}` },
+    el("h2", { id: "alert-title", "data-alert": alert.id, "data-updated": alert.updated_at,
+      class: `severity-${alert.severity}` },
       ctx.title(alert)),
     el("p", { class: "badges" },
       el("span", { class: `badge severity-${alert.severity}` }, ctx.word("severity", alert.severity)), " ",

@@ -3,7 +3,7 @@
 // banner, a tone (unless muted) and pans the map to it. A click opens its detail.
 import { get } from "./api.js";
 import { el, text } from "./dom.js";
-import { showAlert } from "./alert.js";
+import { alertChanged, showAlert } from "./alert.js";
 
 const MUTED_KEY = "gridhub.muted";
 const LOUD_FROM = "orange";  // this severity and above ask for attention
@@ -136,6 +136,7 @@ export async function loadAlerts(ctx, root, villages) {
     if (!type.startsWith("alert.")) return;
     put(data.after);
     render();
+    alertChanged(ctx, data.after);
     if (type === "alert.new") attention(data.after);
     document.dispatchEvent(new CustomEvent("gridhub:alert", { detail: data.after }));
   });
