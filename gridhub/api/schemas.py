@@ -1,9 +1,10 @@
 """Response models and paging shared by the API's resources."""
 
+from datetime import UTC, datetime
 from typing import Annotated, Any, Generic, Literal, TypeVar
 
 from fastapi import Depends, Path, Query
-from pydantic import BaseModel, ConfigDict
+from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict
 
 MAX_LIMIT = 1000
 DEFAULT_LIMIT = 50
@@ -13,6 +14,18 @@ refused with 422 before a query is built."""
 
 RowId = Annotated[int, Path(ge=1, le=MAX_ROW_ID, description="The row's id.")]
 Offset = Annotated[int, Query(ge=0, le=MAX_ROW_ID, description="Items to skip.")]
+
+
+def _in_utc(value: datetime) -> datetime:
+    try:
+        return value.astimezone(UTC)
+    except OverflowError:  # 0001-01-01T00:00+14:00 has no UTC time
+        raise ValueError("the time has no UTC equivalent (out of range)") from None
+
+
+UtcTime = Annotated[AwareDatetime, AfterValidator(_in_utc)]
+"""A time the API is given, with its zone, read in UTC: a naive time or one beyond UTC's
+range is refused with 422 before a query is built."""
 
 
 T = TypeVar("T")

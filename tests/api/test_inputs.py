@@ -99,3 +99,15 @@ def test_every_error_answer_is_documented_with_the_one_shape(client):
                 assert wanted in str(ref), (method, path, code, ref)
             if operation.get("security"):
                 assert {"401", "403", "422"} <= set(operation["responses"]), (method, path)
+
+
+@pytest.mark.parametrize("route", ["alerts", "deadletters", "checkins"])
+@pytest.mark.parametrize(
+    ("since", "reason"),
+    [
+        ("0001-01-01T00:00:00%2B14:00", "no UTC equivalent"),  # before UTC's year 1
+        ("2026-07-01T08:00:00", "timezone"),  # naive: which zone would it be read in?
+    ],
+)
+def test_a_time_without_a_utc_reading_is_refused(client, admin, route, since, reason):
+    _refused(client.get(f"/api/v1/{route}?since={since}", headers=admin), reason)

@@ -1,7 +1,6 @@
 """``/api/v1/alerts``: scoped lists, one alert with its history, operator alerts, handling."""
 
 import uuid
-from datetime import datetime
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, HTTPException, Query, status
@@ -17,7 +16,7 @@ from gridhub.api.deps import API_PREFIX, CurrentScope, CurrentUser, HubDep, Sess
 from gridhub.api.errors import error_responses
 from gridhub.api.models import User
 from gridhub.api.permissions import ACTION_ROLES, HANDLERS
-from gridhub.api.schemas import Page, Paging, RowId
+from gridhub.api.schemas import Page, Paging, RowId, UtcTime
 from gridhub.api.users import acting_as
 from gridhub.db import utcnow
 from gridhub.scope import OutOfScope
@@ -38,7 +37,9 @@ def list_alerts(
     ] = None,
     severity: Annotated[str | None, Query(description="blue, yellow, orange or red.")] = None,
     grid: Annotated[str | None, Query(description="Alerts touching this grid.")] = None,
-    since: Annotated[datetime | None, Query(description="Opened at or after (ISO 8601).")] = None,
+    since: Annotated[
+        UtcTime | None, Query(description="Opened at or after (ISO 8601, zone).")
+    ] = None,
 ) -> Page[AlertOut]:
     """Alerts in the caller's scope (everything beneath it rolls up), newest first."""
     try:

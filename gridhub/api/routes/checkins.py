@@ -4,7 +4,6 @@ from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response, status
-from pydantic import AwareDatetime
 
 from gridhub.api import catalog
 from gridhub.api.deps import (
@@ -15,7 +14,7 @@ from gridhub.api.deps import (
     SessionDep,
     SettingsDep,
 )
-from gridhub.api.schemas import MemberOut, Page, Paging, RowId, Schema
+from gridhub.api.schemas import MemberOut, Page, Paging, RowId, Schema, UtcTime
 from gridhub.api.users import linked_member
 from gridhub.ingest.checkins import is_late, list_checkins, visible_checkin
 from gridhub.ingest.models import Checkin, CheckinPhoto
@@ -27,8 +26,8 @@ from gridhub.photos import FORMATS, BadPhoto, clean_photo
 
 router = APIRouter(prefix=f"{API_PREFIX}/checkins", tags=["checkins"])
 
-Since = Annotated[AwareDatetime | None, Query(description="From this time on (ISO 8601, zone).")]
-Until = Annotated[AwareDatetime | None, Query(description="Before this time (ISO 8601, zone).")]
+Since = Annotated[UtcTime | None, Query(description="From this time on (ISO 8601, zone).")]
+Until = Annotated[UtcTime | None, Query(description="Before this time (ISO 8601, zone).")]
 
 
 class PhotoOut(Schema):

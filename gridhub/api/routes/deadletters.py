@@ -9,11 +9,10 @@ from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query
-from pydantic import AwareDatetime
 from sqlalchemy import Select, select, union
 
 from gridhub.api.deps import API_PREFIX, CurrentScope, SessionDep, require_roles
-from gridhub.api.schemas import Page, Paging, Schema
+from gridhub.api.schemas import Page, Paging, Schema, UtcTime
 from gridhub.cameras.models import Camera
 from gridhub.geo.models import Member, Region
 from gridhub.geo.roster import member_in_scope
@@ -65,7 +64,7 @@ def get_dead_letters(
     session: SessionDep,
     paging: Paging,
     since: Annotated[
-        AwareDatetime | None, Query(description="Received at or after (ISO 8601, zone).")
+        UtcTime | None, Query(description="Received at or after (ISO 8601, zone).")
     ] = None,
     topic: Annotated[str | None, Query(description="Only topics starting with this.")] = None,
 ) -> Page[DeadLetterOut]:
