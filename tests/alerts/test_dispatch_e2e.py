@@ -244,7 +244,7 @@ def test_a_storm_of_warnings_in_one_batch_opens_one_alert_each_and_reaches_the_w
     sessions: sessionmaker[Session],
     town: Town,
 ) -> None:
-    storm = 30
+    storm = 50
     device = listener_factory(["gridhub/v1/members/W1/alerts"])
     service = start_service(short_policy(60.0))
     lon, lat = town.g1_point
