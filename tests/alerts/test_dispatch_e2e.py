@@ -257,11 +257,12 @@ def test_a_storm_of_warnings_in_one_batch_opens_one_alert_each_and_reaches_the_w
     with transaction(sessions) as session:  # one ingest batch
         service.sink(session, [*events[:10], repeat, *events[10:]])
     with sessions() as session:
-        alerts = {a.source_id: a for a in session.scalars(select(Alert))}
+        rows = session.scalars(select(Alert)).all()
+        alerts = {a.source_id: a for a in rows}
         kinds = session.execute(
             select(Alert.source_id, AlertEvent.kind).join(Alert, Alert.id == AlertEvent.alert_id)
         ).all()
-    assert sorted(alerts) == sorted(f"S{i}" for i in range(storm))
+    assert len(rows) == storm and sorted(alerts) == sorted(f"S{i}" for i in range(storm))
     assert {s: a.count for s, a in alerts.items() if a.count != 1} == {"S3": 2}
     assert alerts["S3"].last_value == 9.5
     assert all(a.status == "dispatched" for a in alerts.values())
