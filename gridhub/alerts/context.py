@@ -1,12 +1,12 @@
 """What the alerts machinery needs from the hub, built once and passed in."""
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
-from gridhub.alerts.routing import Locator
+from gridhub.alerts.routing import Locator, PathCache
 from gridhub.config.alerts import AlertsConfig
 from gridhub.events import EventSink
 from gridhub.i18n import DEFAULT_LANGUAGE
@@ -37,6 +37,12 @@ class AlertContext:
     box: SecretBox | None = None
     """Seals notification and webhook URLs (policies' and delivery rows'), opens members';
     needed only where there are such URLs."""
+    _paths: PathCache = field(default_factory=PathCache, init=False, repr=False, compare=False)
+
+    def grid_paths(self, session: Session, codes: Iterable[str]) -> dict[str, str]:
+        """Region paths of ``codes`` (those known), kept while the locator's grids hold."""
+        revision = self.locator.revision if self.locator is not None else None
+        return self._paths.paths(session, codes, revision)
 
     def secrets(self) -> SecretBox:
         if self.box is None:

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from gridhub.alerts import receipts
 from gridhub.alerts.context import AlertContext
-from gridhub.alerts.live import publish_live
+from gridhub.alerts.live import live_row, notify_live, publish_live
 from gridhub.alerts.messages import (
     alert_brief,
     envelope,
@@ -21,12 +21,35 @@ from gridhub.alerts.messages import (
     snapshot,
     text_message,
 )
-from gridhub.alerts.models import Alert, AlertEvent, Delivery, Receipt
+from gridhub.alerts.models import Alert, AlertEvent, Delivery, LiveEvent, Receipt
 from gridhub.alerts.routing import Recipient
 from gridhub.db import Base
 from gridhub.events import AlertChanged
 from gridhub.secrets import redact_url
 from gridhub.severity import severity_rank
+
+
+class Writes:
+    """Rows of several alerts' changes, collected and written by ``write``: one statement
+    per table for a whole batch of new alerts (a storm of warnings) instead of several per
+    alert, and no unit of work for rows that are never read back as objects.
+
+    Functions here take ``writes``: None writes at once (audit events as session objects),
+    else the rows wait in it.
+    """
+
+    def __init__(self) -> None:
+        self._tables: dict[type[Base], list[dict[str, Any]]] = {}
+
+    def add(self, model: type[Base], rows: Sequence[dict[str, Any]]) -> None:
+        self._tables.setdefault(model, []).extend(rows)
+
+    def write(self, session: Session) -> None:
+        """Insert what was collected (each table's rows in the order they came)."""
+        tables, self._tables = self._tables, {}
+        for model, rows in tables.items():
+            insert_rows(session, model, rows)
+
 
 COPY_ABOVE = 50
 """Below this many rows a plain executemany is as quick as COPY."""
@@ -46,19 +69,22 @@ def record_event(
     to_status: str | None = None,
     note: str | None = None,
     channel: str | None = None,
+    writes: Writes | None = None,
 ) -> None:
-    session.add(
-        AlertEvent(
-            alert_id=alert.id,
-            at=now,
-            kind=kind,
-            actor=actor,
-            from_status=from_status,
-            to_status=to_status,
-            note=note,
-            channel=channel,
-        )
-    )
+    row = {
+        "alert_id": alert.id,
+        "at": now,
+        "kind": kind,
+        "actor": actor,
+        "from_status": from_status,
+        "to_status": to_status,
+        "note": note,
+        "channel": channel,
+    }
+    if writes is None:
+        session.add(AlertEvent(**row))
+    else:
+        writes.add(AlertEvent, [row])
 
 
 def notify_members(
@@ -71,6 +97,7 @@ def notify_members(
     level: int | None,
     reminder: int = 0,
     extra_urls: Sequence[str] = (),
+    writes: Writes | None = None,
 ) -> int:
     """Queue the alert for each recipient (MQTT, plus their own notification URLs).
 
@@ -119,7 +146,7 @@ def notify_members(
         for sealed in extra_urls
     )
     if rows:
-        insert_rows(session, Delivery, rows)
+        _insert(session, Delivery, rows, writes)
         ctx.wake_after_commit(session)
     return len(rows)
 
@@ -134,6 +161,7 @@ def publish_change(
     *,
     actor: str | None = None,
     note: str | None = None,
+    writes: Writes | None = None,
 ) -> dict[str, Any]:
     """Queue the change for the integration topic and webhooks; append it to the live stream;
     hand it to the areas that follow alerts (``ctx.listeners``), with who acted and their note.
@@ -169,10 +197,23 @@ def publish_change(
         for hook in ctx.config.webhooks
         if rank >= severity_rank(hook.min_severity)
     )
-    insert_rows(session, Delivery, rows)
-    publish_live(session, f"alert.{kind}", alert.region_path, message, now)
+    _insert(session, Delivery, rows, writes)
+    if writes is None:
+        publish_live(session, f"alert.{kind}", alert.region_path, message, now)
+    else:
+        writes.add(LiveEvent, [live_row(f"alert.{kind}", alert.region_path, message, now)])
+        notify_live(session)
     ctx.wake_after_commit(session)
     return after
+
+
+def _insert(
+    session: Session, model: type[Base], rows: list[dict[str, Any]], writes: Writes | None
+) -> None:
+    if writes is None:
+        insert_rows(session, model, rows)
+    else:
+        writes.add(model, rows)
 
 
 def insert_rows(session: Session, model: type[Base], rows: Sequence[dict[str, Any]]) -> None:

@@ -23,7 +23,17 @@ def publish_live(
     session: Session, kind: str, region_path: str, data: dict[str, Any], now: datetime
 ) -> None:
     """Append one event (``alert.new``, ``checkins``, ``camera.status``…) for the live stream."""
-    session.add(LiveEvent(at=now, type=kind, region_path=region_path, data=data))
+    session.add(LiveEvent(**live_row(kind, region_path, data, now)))
+    notify_live(session)
+
+
+def live_row(kind: str, region_path: str, data: dict[str, Any], now: datetime) -> dict[str, Any]:
+    """A live event as a row (inserted with others of a batch, or as an object)."""
+    return {"at": now, "type": kind, "region_path": region_path, "data": data}
+
+
+def notify_live(session: Session) -> None:
+    """Wake the stream's readers when ``session``'s transaction commits (PostgreSQL)."""
     transaction = session.get_transaction()
     if is_sqlite(session.get_bind()) or session.info.get(_NOTIFIED) is transaction:
         return

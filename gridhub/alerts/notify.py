@@ -4,6 +4,7 @@ re-notifying after a change, assigning and the escalation timers all take.
 Everything runs in the caller's transaction; the dispatcher sends after the commit.
 """
 
+from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import select
@@ -11,11 +12,11 @@ from sqlalchemy.orm import Session
 
 from gridhub.alerts import lifecycle
 from gridhub.alerts.context import AlertContext
-from gridhub.alerts.deliveries import notify_members, record_event
+from gridhub.alerts.deliveries import Writes, notify_members, record_event
 from gridhub.alerts.escalation import Policy, begin, on_timeout
 from gridhub.alerts.lifecycle import SYSTEM, next_state
 from gridhub.alerts.models import Alert, AlertGrid, AlertTimer
-from gridhub.alerts.routing import BULK_GRIDS, Recipient, responsible
+from gridhub.alerts.routing import BULK_GRIDS, Recipient, responsible, responsible_many
 from gridhub.geo.models import Member
 
 MOST_NAMED = 20
@@ -29,13 +30,39 @@ def responsible_now(
     now: datetime,
     paths: dict[str, str] | None = None,
 ) -> list[Recipient]:
-    """Who is responsible for the alert's grids now, in escalation order. With the grids'
-    ``paths`` known (a new alert), or many grids, one query over the region subtree."""
+    """Who is responsible for the alert's grids now, in escalation order: one query over the
+    region subtree of the grids' paths (given for a new alert, stored with one over many
+    grids, else from the context's cache)."""
     if paths is None and len(alert.grids) > BULK_GRIDS:
         session.flush()
         query = select(AlertGrid.grid, AlertGrid.path).where(AlertGrid.alert_id == alert.id)
         paths = dict(session.execute(query).tuples().all())
+    elif paths is None:
+        known = ctx.grid_paths(session, alert.grids)
+        paths = {grid: known[grid] for grid in alert.grids if grid in known}
     return responsible(session, alert.grids, now, ctx.timezone, paths, calls_everyone(alert))
+
+
+def responsible_for_new(
+    session: Session,
+    ctx: AlertContext,
+    alerts: list[Alert],
+    paths: list[dict[str, str]],
+    now: datetime,
+) -> list[list[Recipient]]:
+    """``responsible_now`` for each of a batch's new alerts (``paths``: each one's grids'):
+    those over a few grids by one query together, a wide one (an area warning) by its own."""
+    few = [
+        i
+        for i, alert in enumerate(alerts)
+        if len(paths[i]) <= BULK_GRIDS and not calls_everyone(alert)
+    ]
+    found = dict(zip(few, responsible_many(session, [paths[i] for i in few], now, ctx.timezone),
+                     strict=True))  # fmt: skip
+    return [
+        found[i] if i in found else responsible_now(session, ctx, alert, now, paths[i])
+        for i, alert in enumerate(alerts)
+    ]
 
 
 def calls_everyone(alert: Alert) -> bool:
@@ -83,13 +110,13 @@ def tell(
     reminder: int = 0,
     extra_urls: tuple[str, ...] = (),
     from_status: str | None = None,
+    writes: Writes | None = None,
 ) -> list[Recipient]:
     """Queue the alert for each recipient (once each) and record ``event`` saying to whom
     (with the state change, when ``from_status`` is given)."""
     people = _unique(recipients)
-    notify_members(
-        session, ctx, alert, people, now, level=level, reminder=reminder, extra_urls=extra_urls
-    )
+    notify_members(session, ctx, alert, people, now, level=level, reminder=reminder,
+                   extra_urls=extra_urls, writes=writes)  # fmt: skip
     record_event(
         session,
         alert,
@@ -99,8 +126,47 @@ def tell(
         from_status=from_status,
         to_status=alert.status if from_status else None,
         note=note or f"to {named(people)}",
+        writes=writes,
     )
     return people
+
+
+@dataclass(frozen=True, slots=True)
+class Dispatch:
+    """What ``dispatch`` does, decided before anything is written (a batch of new alerts is
+    decided first, then written together)."""
+
+    recipients: list[Recipient]
+    level: int
+    due_at: datetime | None
+    urls: tuple[str, ...]
+    from_status: str | None = None
+    """The state the alert left (``new``); None: it was dispatched already."""
+
+
+def plan_dispatch(
+    session: Session, alert: Alert, now: datetime, everyone: list[Recipient]
+) -> Dispatch:
+    """Whom to tell of ``alert`` (the first escalation level among ``everyone`` responsible,
+    plus broadcast roles and assignees), and move it to that level and to ``dispatched``."""
+    policy = Policy.from_dict(alert.policy)
+    first_role = policy.levels[alert.level].role if alert.level < len(policy.levels) else None
+    step = begin(policy, now, {person.role for person in everyone}, first_role)
+    roles = set(alert.broadcast_roles) | ({step.role} if step.role else set())
+    named_here = known_members(session, policy.levels[step.level].members) if step.role else []
+    recipients = (
+        members(session, list(alert.assignees))
+        + named_here
+        + [p for p in everyone if p.role in roles]
+    )
+    urls = policy.levels[step.level].notify if step.role else ()
+    if not recipients:
+        return Dispatch([], alert.level, None, ())
+    from_status = alert.status if alert.status == lifecycle.NEW else None
+    if from_status is not None:
+        alert.status = next_state(alert.status, "dispatch")
+    alert.level, alert.reminders = step.level, 0
+    return Dispatch(recipients, step.level, step.due_at, urls, from_status)
 
 
 def dispatch(
@@ -118,31 +184,30 @@ def dispatch(
     holds its grids' region paths).
     """
     everyone = responsible_now(session, ctx, alert, now, paths)
-    policy = Policy.from_dict(alert.policy)
-    first_role = policy.levels[alert.level].role if alert.level < len(policy.levels) else None
-    step = begin(policy, now, {person.role for person in everyone}, first_role)
-    roles = set(alert.broadcast_roles) | ({step.role} if step.role else set())
-    named_here = known_members(session, policy.levels[step.level].members) if step.role else []
-    recipients = (
-        members(session, list(alert.assignees))
-        + named_here
-        + [p for p in everyone if p.role in roles]
-    )
-    if not recipients:
+    write_dispatch(session, ctx, alert, plan_dispatch(session, alert, now, everyone), now,
+                   new_alert=new_alert)  # fmt: skip
+
+
+def write_dispatch(
+    session: Session,
+    ctx: AlertContext,
+    alert: Alert,
+    plan: Dispatch,
+    now: datetime,
+    *,
+    new_alert: bool,
+    writes: Writes | None = None,
+) -> None:
+    """The deliveries, audit event and timer of ``plan`` (``plan_dispatch``)."""
+    if not plan.recipients:
         note = "no one responsible for this place is on duty"
-        record_event(session, alert, "unrouted", SYSTEM, now, note=note)
+        record_event(session, alert, "unrouted", SYSTEM, now, note=note, writes=writes)
         return
-    urls = policy.levels[step.level].notify if step.role else ()
-    if alert.status == lifecycle.NEW:
-        alert.status = next_state(alert.status, "dispatch")
-        tell(session, ctx, alert, recipients, now, event="dispatched", level=step.level,
-             extra_urls=urls, from_status=lifecycle.NEW)  # fmt: skip
-    else:
-        tell(session, ctx, alert, recipients, now, event="redispatched", level=step.level,
-             extra_urls=urls)  # fmt: skip
-    alert.level, alert.reminders = step.level, 0
-    if step.due_at is not None and alert.acked_at is None:
-        arm_timer(session, alert, step.due_at, new_alert=new_alert)
+    event = "dispatched" if plan.from_status else "redispatched"
+    tell(session, ctx, alert, plan.recipients, now, event=event, level=plan.level,
+         extra_urls=plan.urls, from_status=plan.from_status, writes=writes)  # fmt: skip
+    if plan.due_at is not None and alert.acked_at is None:
+        arm_timer(session, alert, plan.due_at, new_alert=new_alert, writes=writes)
 
 
 def renotify_handlers(session: Session, ctx: AlertContext, alert: Alert, now: datetime) -> None:
@@ -183,8 +248,18 @@ def escalate(
     timer.due_at = step.due_at
 
 
-def arm_timer(session: Session, alert: Alert, due_at: datetime, *, new_alert: bool) -> None:
+def arm_timer(
+    session: Session,
+    alert: Alert,
+    due_at: datetime,
+    *,
+    new_alert: bool,
+    writes: Writes | None = None,
+) -> None:
     """Set the alert's escalation timer; a new alert has none yet, so no need to ask."""
+    if new_alert and writes is not None:
+        writes.add(AlertTimer, [{"alert_id": alert.id, "due_at": due_at}])
+        return
     timer = AlertTimer(alert_id=alert.id, due_at=due_at)
     if new_alert:
         session.add(timer)

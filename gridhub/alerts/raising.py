@@ -1,24 +1,31 @@
 """Opening alerts and merging repeats into the open one; every change leaves an event row."""
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import select
+from sqlalchemy import Table, insert, select, tuple_
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, make_transient_to_detached
 
 from gridhub import i18n
 from gridhub.alerts import lifecycle
 from gridhub.alerts.actions import act, check_assignees
 from gridhub.alerts.context import AlertContext
-from gridhub.alerts.deliveries import insert_rows, publish_change, record_event
+from gridhub.alerts.deliveries import Writes, insert_rows, publish_change, record_event
 from gridhub.alerts.escalation import Policy
 from gridhub.alerts.lifecycle import SYSTEM
 from gridhub.alerts.messages import snapshot
 from gridhub.alerts.models import Alert, AlertGrid, AreaAlert
-from gridhub.alerts.notify import dispatch, renotify_handlers
-from gridhub.alerts.routing import find_grids, place_of
+from gridhub.alerts.notify import (
+    dispatch,
+    plan_dispatch,
+    renotify_handlers,
+    responsible_for_new,
+    write_dispatch,
+)
+from gridhub.alerts.routing import IN_LIST, Place, find_grids, place_of
 from gridhub.config.alerts import EscalationPolicy
 from gridhub.scope import EVERYTHING, Scope
 from gridhub.severity import severity_rank
@@ -93,17 +100,87 @@ def raise_alert(
     A new alert must lie wholly under ``scope``, its assignee too (OutOfScope otherwise,
     before anything is written).
     """
+    return raise_alerts(session, [spec], now, ctx, scope)[0]
+
+
+def raise_alerts(
+    session: Session,
+    specs: Sequence[AlertSpec],
+    now: datetime,
+    ctx: AlertContext | None = None,
+    scope: Scope = EVERYTHING,
+) -> list[Alert]:
+    """``raise_alert`` for each of ``specs``, in order, together (a storm of warnings in one
+    ingest batch): one query finds the open alerts they repeat, one routes the new ones, and
+    the new alerts, their events, deliveries, timers and live events take a statement per
+    table. A spec repeating one opened earlier in ``specs`` is a repeat of it."""
     ctx = ctx or AlertContext()
-    existing = _open_alert(session, spec)
-    if existing is not None:
-        return _merge(session, ctx, existing, spec, now)
-    place = place_of(
-        session, find_grids(session, ctx.locator, spec.lon, spec.lat, spec.area, spec.grids)
-    )
-    scope.check(place.paths.values(), "the alert's place")
-    if spec.assignee:
-        check_assignees(session, scope, [spec.assignee])
-    alert = Alert(
+    found = _open_alerts(session, specs)
+    firsts: dict[tuple[str, str, str], int] = {}
+    for i, spec in enumerate(specs):
+        if _key(spec) not in found:
+            firsts.setdefault(_key(spec), i)
+    opened = _open(session, ctx, [specs[i] for i in firsts.values()], now, scope)
+    writes = Writes()
+    alerts: list[Alert] = []
+    for i, spec in enumerate(specs):
+        key = _key(spec)
+        if firsts.get(key) == i:
+            alerts.append(opened[key])
+        else:
+            alerts.append(_merge(session, ctx, found.get(key) or opened[key], spec, now, writes))
+    writes.write(session)
+    return alerts
+
+
+def _open(
+    session: Session, ctx: AlertContext, specs: list[AlertSpec], now: datetime, scope: Scope
+) -> dict[tuple[str, str, str], Alert]:
+    """Open an alert for each of ``specs`` (none of them open) and dispatch it; keyed by
+    source and kind. Where another process opened one a moment ago, the spec merges into it."""
+    if not specs:
+        return {}
+    grids = [find_grids(session, ctx.locator, s.lon, s.lat, s.area, s.grids) for s in specs]
+    paths = ctx.grid_paths(session, (code for codes in grids for code in codes))
+    places = [place_of(session, codes, paths) for codes in grids]
+    for spec, place in zip(specs, places, strict=True):
+        scope.check(place.paths.values(), "the alert's place")
+        if spec.assignee:
+            check_assignees(session, scope, [spec.assignee])
+    alerts = [_new(ctx, spec, place, now) for spec, place in zip(specs, places, strict=True)]
+    everyone = responsible_for_new(session, ctx, alerts, [p.paths for p in places], now)
+    plans = [plan_dispatch(session, a, now, e) for a, e in zip(alerts, everyone, strict=True)]
+    try:
+        with session.begin_nested():
+            _insert_alerts(session, alerts)
+    except IntegrityError:
+        # Another process opened one of these a moment ago: each alone, merging into it.
+        if len(specs) > 1:
+            return {k: a for s in specs for k, a in _open(session, ctx, [s], now, scope).items()}
+        existing = _open_alerts(session, specs)
+        if not existing:
+            raise
+        return {key: _merge(session, ctx, alert, specs[0], now) for key, alert in existing.items()}
+    writes = Writes()
+    for spec, place, alert, plan in zip(specs, places, alerts, plans, strict=True):
+        if spec.warning is not None:
+            session.add(AreaAlert(alert_id=alert.id, **spec.warning))
+            session.flush()  # members' messages carry it (receipts.warning_fields)
+        if len(place.grids) > 1:
+            rows = [{"alert_id": alert.id, "grid": g, "path": place.paths[g]} for g in place.grids]
+            insert_rows(session, AlertGrid, rows)
+        record_event(session, alert, "opened", SYSTEM, now, to_status=lifecycle.NEW,
+                     note=spec.detail, writes=writes)  # fmt: skip
+        write_dispatch(session, ctx, alert, plan, now, new_alert=True, writes=writes)
+        publish_change(session, ctx, alert, "new", None, now, writes=writes)
+    writes.write(session)
+    return {_key(spec): alert for spec, alert in zip(specs, alerts, strict=True)}
+
+
+def _new(ctx: AlertContext, spec: AlertSpec, place: Place, now: datetime) -> Alert:
+    """The alert ``spec`` opens at ``place``, not yet stored: every column given, so once
+    stored nothing of it is loaded again."""
+    return Alert(
         source_type=spec.source_type,
         source_id=spec.source_id,
         kind=spec.kind,
@@ -125,42 +202,29 @@ def raise_alert(
         last_seen_at=now,
         opened_at=now,
         updated_at=now,
+        closed_at=None,
         assignees=[spec.assignee] if spec.assignee else [],
         broadcast_roles=list(spec.broadcast_roles),
         level=_level_of(ctx, spec),
         policy=Policy.from_config(_policy_of(ctx, spec), ctx.seal).to_dict(),
         reminders=0,
+        acked_by=None,
+        acked_at=None,
+        ack_channel=None,
     )
-    try:
-        with session.begin_nested():
-            session.add(alert)
-            session.flush()
-    except IntegrityError:  # another process opened it a moment ago: merge into that one
-        existing = _open_alert(session, spec)
-        if existing is None:
-            raise
-        return _merge(session, ctx, existing, spec, now)
-    if spec.warning is not None:
-        session.add(AreaAlert(alert_id=alert.id, **spec.warning))
-        session.flush()
-    if len(place.grids) > 1:
-        insert_rows(
-            session,
-            AlertGrid,
-            [
-                {"alert_id": alert.id, "grid": code, "path": place.paths[code]}
-                for code in place.grids
-            ],
-        )
-    # The queries below do not read the rows added here: one flush at the end writes the
-    # events together with the alert's new state, saving round trips on the alert path.
-    with session.no_autoflush:
-        record_event(
-            session, alert, "opened", SYSTEM, now, to_status=lifecycle.NEW, note=spec.detail
-        )
-        dispatch(session, ctx, alert, now, new_alert=True, paths=place.paths)
-        publish_change(session, ctx, alert, "new", None, now)
-    return alert
+
+
+def _insert_alerts(session: Session, alerts: list[Alert]) -> None:
+    """Store ``alerts`` in one INSERT (not a unit of work per alert), then make them the
+    session's objects as if just loaded: what follows reads and changes them as usual."""
+    table = cast(Table, Alert.__table__)
+    columns = [c.key for c in table.columns if c.key != "id"]
+    statement = insert(table).returning(table.c.id, sort_by_parameter_order=True)
+    ids = session.execute(statement, [{c: getattr(a, c) for c in columns} for a in alerts])
+    for alert, alert_id in zip(alerts, ids.scalars(), strict=True):
+        alert.id = alert_id
+        make_transient_to_detached(alert)
+        session.add(alert)
 
 
 def clear_alerts(
@@ -195,8 +259,20 @@ def clear_alerts(
 
 
 def _merge(
-    session: Session, ctx: AlertContext, alert: Alert, spec: AlertSpec, now: datetime
+    session: Session,
+    ctx: AlertContext,
+    alert: Alert,
+    spec: AlertSpec,
+    now: datetime,
+    writes: Writes | None = None,
 ) -> Alert:
+    """A repeat: count it on the open alert. A rise in severity re-dispatches."""
+    if writes is not None and severity_rank(spec.severity) > severity_rank(alert.severity):
+        # Rare, and written at once: after what waits, before what comes (the trail's order).
+        writes.write(session)
+        merged = _merge(session, ctx, alert, spec, now)
+        session.flush()
+        return merged
     before = snapshot(alert)
     alert.count += 1
     alert.last_value = spec.value if spec.value is not None else alert.last_value
@@ -228,8 +304,9 @@ def _merge(
             now,
             note=f"count {alert.count}"
             + (f", value {spec.value}" if spec.value is not None else ""),
+            writes=writes,
         )
-    publish_change(session, ctx, alert, "update", before, now)
+    publish_change(session, ctx, alert, "update", before, now, writes=writes)
     return alert
 
 
@@ -255,18 +332,25 @@ def _level_of(ctx: AlertContext, spec: AlertSpec) -> int:
     return roles.index(spec.first_role) if spec.first_role in roles else 0
 
 
-def _open_alert(session: Session, spec: AlertSpec) -> Alert | None:
-    query = (
-        select(Alert)
-        .where(
-            Alert.is_open,
-            Alert.source_type == spec.source_type,
-            Alert.source_id == spec.source_id,
-            Alert.kind == spec.kind,
+def _key(spec: AlertSpec) -> tuple[str, str, str]:
+    return spec.source_type, spec.source_id, spec.kind
+
+
+def _open_alerts(session: Session, specs: Sequence[AlertSpec]) -> dict[tuple[str, str, str], Alert]:
+    """The open alerts of the specs' sources and kinds, locked, in one query."""
+    keys = sorted({_key(spec) for spec in specs})
+    found: dict[tuple[str, str, str], Alert] = {}
+    for start in range(0, len(keys), IN_LIST):
+        chosen = tuple_(Alert.source_type, Alert.source_id, Alert.kind).in_(
+            keys[start : start + IN_LIST]
         )
-        .with_for_update()
-    )
-    return session.scalars(query).first()
+        query = select(Alert).where(Alert.is_open, chosen).with_for_update()
+        found.update((_key_of(alert), alert) for alert in session.scalars(query))
+    return found
 
 
-__all__ = ["AlertSpec", "clear_alerts", "raise_alert", "retitle"]
+def _key_of(alert: Alert) -> tuple[str, str, str]:
+    return alert.source_type, alert.source_id, alert.kind
+
+
+__all__ = ["AlertSpec", "clear_alerts", "raise_alert", "raise_alerts", "retitle"]

@@ -1,5 +1,6 @@
 """Who must hear about an alert: its place → grid(s) → the members responsible there now."""
 
+import time
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -18,6 +19,10 @@ from gridhub.geo.roster import responsible_for_grids
 ROOT_PATH = "/"
 BULK_GRIDS = 50
 """Above this many grids, members are found by one query over the region subtree."""
+PATHS_TTL_S = 60.0
+"""Without a locator's revision to say when grids changed, paths are kept this long."""
+IN_LIST = 1000
+"""Codes or paths per IN list: few round trips, well inside parameter limits."""
 
 
 class Locator(Protocol):
@@ -26,6 +31,11 @@ class Locator(Protocol):
     def locate(self, lon: float, lat: float, crs: str = "wgs84") -> Any: ...
 
     def grids_intersecting(self, geometry: shapely.Geometry) -> list[str]: ...
+
+    @property
+    def revision(self) -> int | None:
+        """The grid revision its index was built from: it moves when grids change."""
+        ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,15 +81,49 @@ def find_grids(
     return []
 
 
-def place_of(session: Session, grids: Sequence[str]) -> Place:
-    """Region paths of ``grids`` (unknown codes are dropped) and their common ancestor path."""
+def place_of(
+    session: Session, grids: Sequence[str], paths: Mapping[str, str] | None = None
+) -> Place:
+    """Region paths of ``grids`` (unknown codes are dropped) and their common ancestor path;
+    ``paths``: the grids' paths known already (``PathCache``), else asked of the store."""
+    paths = region_paths(session, grids) if paths is None else paths
+    known = tuple(code for code in grids if code in paths)
+    return Place(known, {code: paths[code] for code in known}, common_path(paths[c] for c in known))
+
+
+def region_paths(session: Session, codes: Iterable[str]) -> dict[str, str]:
+    """The region path of each known code, asked of the store."""
+    wanted = list(dict.fromkeys(codes))
     paths: dict[str, str] = {}
-    for start in range(0, len(grids), 1000):
-        chunk = list(grids[start : start + 1000])
+    for start in range(0, len(wanted), IN_LIST):
+        chunk = wanted[start : start + IN_LIST]
         rows = session.execute(select(Region.code, Region.path).where(Region.code.in_(chunk)))
         paths.update({code: path for code, path in rows})
-    known = tuple(code for code in grids if code in paths)
-    return Place(known, paths, common_path(paths.values()))
+    return paths
+
+
+class PathCache:
+    """Region paths of codes, asked of the store once and kept while the locator's grid
+    revision holds (an import that changes grids moves it), and PATHS_TTL_S at most: an alert
+    and a batch of check-ins would otherwise each ask for the same few paths."""
+
+    def __init__(self, ttl_s: float = PATHS_TTL_S) -> None:
+        self._ttl_s = ttl_s
+        self._known: dict[str, str] = {}
+        self._key: tuple[int | None, float] | None = None
+
+    def paths(self, session: Session, codes: Iterable[str], revision: int | None) -> dict[str, str]:
+        """``{code: path}`` for the known ones of ``codes`` (the cache's whole content), as of
+        the locator's grid ``revision``."""
+        clock = time.monotonic()
+        if self._key is None or self._key[0] != revision or clock > self._key[1]:
+            # A new dict, not a cleared one: another thread may be reading the old one.
+            self._known, self._key = {}, (revision, clock + self._ttl_s)
+        known = self._known
+        missing = [code for code in codes if code not in known]
+        if missing:
+            known.update(region_paths(session, missing))
+        return known
 
 
 def common_path(paths: Iterable[str]) -> str:
@@ -135,27 +179,65 @@ def _responsible_under(
     off_duty_too: bool = False,
 ) -> list[Recipient]:
     """Members assigned to one of the grids or to a region above one of them, on duty."""
-    wanted = {ancestor for path in paths.values() for ancestor in ancestors(path)}
     common = common_path(paths.values())
-    rows = session.execute(
-        select(Member.code, Member.role, Member.notify, Member.duty, Member.language, Region.path)
-        .join(MemberArea, MemberArea.member_id == Member.id)
-        .join(Region, Region.id == MemberArea.region_id)
-        .where(
+    found = session.execute(
+        _assigned().where(
             or_(
                 Region.path.startswith(common, autoescape=True),
                 Region.path.in_(ancestors(common)),
-            ),
-            Member.role.in_(ESCALATION),
+            )
         )
     )
-    found: dict[str, Recipient] = {}
-    for code, role, notify, duty, language, path in rows:
-        if path not in wanted or code in found:
-            continue
-        if off_duty_too or on_duty(duty or ALWAYS, at, timezone):
-            found[code] = Recipient(code, role, tuple(notify or ()), language)
-    return sorted(found.values(), key=lambda r: (role_rank(r.role), r.member_code))
+    wanted = {ancestor for path in paths.values() for ancestor in ancestors(path)}
+    rows = [tuple(row) for row in found if row[-1] in wanted]  # the subtree's other grids
+    return _Roster(rows, at, timezone, off_duty_too).under(paths.values())
+
+
+def responsible_many(
+    session: Session, places: Sequence[Mapping[str, str]], at: datetime, timezone: str
+) -> list[list[Recipient]]:
+    """``responsible`` for each of several alerts' places (their grids' paths), with one
+    query for all: the members assigned to their grids or to the regions above them."""
+    wanted = sorted({a for paths in places for path in paths.values() for a in ancestors(path)})
+    rows: list[tuple[Any, ...]] = []
+    for start in range(0, len(wanted), IN_LIST):
+        chunk = wanted[start : start + IN_LIST]
+        found = session.execute(_assigned().where(Region.path.in_(chunk)))
+        rows.extend(tuple(row) for row in found)
+    roster = _Roster(rows, at, timezone)
+    return [roster.under(paths.values()) for paths in places]
+
+
+def _assigned() -> Any:
+    """Members on the escalation ladder with the path of each region they are assigned to."""
+    return (
+        select(Member.code, Member.role, Member.notify, Member.duty, Member.language, Region.path)
+        .join(MemberArea, MemberArea.member_id == Member.id)
+        .join(Region, Region.id == MemberArea.region_id)
+        .where(Member.role.in_(ESCALATION))
+    )
+
+
+class _Roster:
+    """Rows of ``_assigned``, each member's duty read once, answered per place."""
+
+    def __init__(
+        self, rows: Sequence[tuple[Any, ...]], at: datetime, timezone: str, everyone: bool = False
+    ) -> None:
+        self._by_path: dict[str, list[Recipient]] = {}
+        duty_of: dict[str, bool] = {}
+        for code, role, notify, duty, language, path in rows:
+            if code not in duty_of:
+                duty_of[code] = everyone or on_duty(duty or ALWAYS, at, timezone)
+            if duty_of[code]:
+                person = Recipient(code, role, tuple(notify or ()), language)
+                self._by_path.setdefault(path, []).append(person)
+
+    def under(self, paths: Iterable[str]) -> list[Recipient]:
+        """Who is assigned to one of ``paths`` or above it, each once, in escalation order."""
+        wanted = {ancestor for path in paths for ancestor in ancestors(path)}
+        found = {p.member_code: p for path in wanted for p in self._by_path.get(path, ())}
+        return sorted(found.values(), key=lambda r: (role_rank(r.role), r.member_code))
 
 
 def ancestors(path: str) -> list[str]:

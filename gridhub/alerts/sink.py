@@ -20,8 +20,8 @@ from gridhub.alerts.detections import on_detection
 from gridhub.alerts.live import CAMERA_STATUS, CHECKINS, DRONES, publish_live
 from gridhub.alerts.messages import CITIZEN
 from gridhub.alerts.models import Alert
-from gridhub.alerts.raising import clear_alerts, raise_alert
-from gridhub.alerts.routing import common_path, place_of
+from gridhub.alerts.raising import AlertSpec, clear_alerts, raise_alert, raise_alerts
+from gridhub.alerts.routing import common_path
 from gridhub.alerts.rules import events as rules
 from gridhub.alerts.rules.patrol import watch_checkins
 from gridhub.db import utcnow
@@ -46,7 +46,16 @@ log = logging.getLogger(__name__)
 
 WATCH_EVERY_S = 30.0
 """Patrol intervals are minutes: the last check-in time per grid is precise enough at 30 s."""
-PATHS_TTL_S = 60.0
+_IN_TURN = (
+    AreaWarning,
+    AreaWarningCancelled,
+    SensorCleared,
+    DetectionSeen,
+    DroneAlarm,
+    ReportDispatched,
+    ReportWithdrawn,
+)
+"""Events handled one at a time, in their place among the batch's warnings."""
 
 
 class AlertsSink:
@@ -55,8 +64,6 @@ class AlertsSink:
     def __init__(self, ctx: AlertContext) -> None:
         self.ctx = ctx
         self._watched: dict[tuple[str, str | None], float] = {}
-        self._paths: dict[str, str] = {}
-        self._paths_until = 0.0
 
     def __call__(self, session: Session, events: Sequence[DomainEvent]) -> None:
         now = utcnow()
@@ -76,40 +83,54 @@ class AlertsSink:
         cameras = [e for e in events if isinstance(e, CameraStatusChanged)]
         if cameras:
             self._camera_round(session, cameras)
+        urgent: list[AlertSpec] = []
         for event in events:
             if isinstance(event, SensorWarning):
-                raise_alert(session, rules.sensor_warning(event), now, self.ctx)
+                urgent.append(rules.sensor_warning(event))
             elif isinstance(event, SosRaised):
-                raise_alert(session, rules.sos(event), now, self.ctx)
-            elif isinstance(event, AreaWarning):
-                flood.apply_warning(session, self.ctx, rules.area_warning(event), event, now)
-            elif isinstance(event, AreaWarningCancelled):
-                flood.cancel_warning(session, self.ctx, event, now)
-            elif isinstance(event, SensorCleared):
-                clear_alerts(
-                    session,
-                    "sensor",
-                    event.sensor,
-                    event.kind,
-                    now,
-                    note=f"back to normal ({event.value:g})"
-                    if event.value is not None
-                    else "back to normal",
-                    ctx=self.ctx,
-                )
-            elif isinstance(event, DetectionSeen):
-                on_detection(session, self.ctx, event)
-            elif isinstance(event, DroneAlarm):
-                if event.active:
-                    raise_alert(session, rules.drone_alarm(event), event.ts, self.ctx)
-                else:
-                    note = f"telemetry: {event.kind} over"
-                    clear_alerts(session, "drone", event.drone, event.kind, now, note=note,
-                                 ctx=self.ctx)  # fmt: skip
-            elif isinstance(event, ReportDispatched):
-                raise_alert(session, rules.report(event), event.ts, self.ctx)
-            elif isinstance(event, ReportWithdrawn):
-                self._withdraw(session, event)
+                urgent.append(rules.sos(event))
+            elif isinstance(event, _IN_TURN):
+                self._raise(session, urgent, now)
+                self._handle(session, event, now)
+        self._raise(session, urgent, now)
+
+    def _raise(self, session: Session, specs: list[AlertSpec], now: datetime) -> None:
+        """Warnings and SOS raised together: a storm of them costs a few statements, not a
+        few per alert (``raise_alerts``). Before any other event, so the order holds."""
+        if specs:
+            raise_alerts(session, specs, now, self.ctx)
+            specs.clear()
+
+    def _handle(self, session: Session, event: DomainEvent, now: datetime) -> None:
+        if isinstance(event, AreaWarning):
+            flood.apply_warning(session, self.ctx, rules.area_warning(event), event, now)
+        elif isinstance(event, AreaWarningCancelled):
+            flood.cancel_warning(session, self.ctx, event, now)
+        elif isinstance(event, SensorCleared):
+            clear_alerts(
+                session,
+                "sensor",
+                event.sensor,
+                event.kind,
+                now,
+                note=f"back to normal ({event.value:g})"
+                if event.value is not None
+                else "back to normal",
+                ctx=self.ctx,
+            )
+        elif isinstance(event, DetectionSeen):
+            on_detection(session, self.ctx, event)
+        elif isinstance(event, DroneAlarm):
+            if event.active:
+                raise_alert(session, rules.drone_alarm(event), event.ts, self.ctx)
+            else:
+                note = f"telemetry: {event.kind} over"
+                clear_alerts(session, "drone", event.drone, event.kind, now, note=note,
+                             ctx=self.ctx)  # fmt: skip
+        elif isinstance(event, ReportDispatched):
+            raise_alert(session, rules.report(event), event.ts, self.ctx)
+        elif isinstance(event, ReportWithdrawn):
+            self._withdraw(session, event)
 
     def _withdraw(self, session: Session, event: ReportWithdrawn) -> None:
         """Cancel the report's open work order, saying why (None open: nothing to do)."""
@@ -189,14 +210,7 @@ class AlertsSink:
         self._watched.update((key, clock) for key in keys)
 
     def _grid_paths(self, session: Session, grids: set[str]) -> dict[str, str]:
-        """Region paths of grids, cached for PATHS_TTL_S (grids change rarely)."""
-        clock = time.monotonic()
-        if clock > self._paths_until:
-            self._paths, self._paths_until = {}, clock + PATHS_TTL_S
-        missing = sorted(grids - self._paths.keys())
-        if missing:
-            self._paths.update(place_of(session, missing).paths)
-        return self._paths
+        return self.ctx.grid_paths(session, sorted(grids))
 
 
 def _checkin_item(event: CheckinStored, paths: dict[str, str]) -> dict[str, Any]:

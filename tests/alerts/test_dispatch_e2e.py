@@ -236,3 +236,39 @@ def test_two_hub_processes_dispatch_each_escalation_step_once(
             select(AlertEvent.kind, func.count()).group_by(AlertEvent.kind)
         ).all()
     assert dict(kinds)["escalated"] == 3
+
+
+def test_a_storm_of_warnings_in_one_batch_opens_one_alert_each_and_reaches_the_worker(
+    start_service: Callable[[AlertsConfig], AlertsService],
+    listener_factory: Callable[[list[str]], Listener],
+    sessions: sessionmaker[Session],
+    town: Town,
+) -> None:
+    storm = 50
+    device = listener_factory(["gridhub/v1/members/W1/alerts"])
+    service = start_service(short_policy(60.0))
+    lon, lat = town.g1_point
+    now = datetime.now(UTC)
+    events = [
+        SensorWarning(f"S{i}", "water_level", "orange", lon, lat, None, now, 3.0 + i, "m")
+        for i in range(storm)
+    ]
+    repeat = SensorWarning("S3", "water_level", "orange", lon, lat, None, now, 9.5, "m")
+    with transaction(sessions) as session:  # one ingest batch
+        service.sink(session, [*events[:10], repeat, *events[10:]])
+    with sessions() as session:
+        rows = session.scalars(select(Alert)).all()
+        alerts = {a.source_id: a for a in rows}
+        kinds = session.execute(
+            select(Alert.source_id, AlertEvent.kind).join(Alert, Alert.id == AlertEvent.alert_id)
+        ).all()
+    assert len(rows) == storm and sorted(alerts) == sorted(f"S{i}" for i in range(storm))
+    assert {s: a.count for s, a in alerts.items() if a.count != 1} == {"S3": 2}
+    assert alerts["S3"].last_value == 9.5
+    assert all(a.status == "dispatched" for a in alerts.values())
+    opened = [source for source, kind in kinds if kind == "opened"]
+    assert sorted(opened) == sorted(alerts)
+    assert [source for source, kind in kinds if kind == "repeated"] == ["S3"]
+    arrived = [device.next(topic="gridhub/v1/members/W1/alerts")[1] for _ in range(storm)]
+    assert sorted(m["alert_id"] for m in arrived) == sorted(a.id for a in alerts.values())
+    assert device.quiet(0.5, "gridhub/v1/members/W1/alerts")  # the repeat is not sent again
