@@ -62,7 +62,8 @@ def api_url(httpserver: HTTPServer) -> str:
 
 @pytest.fixture
 def settings(database_url, tmp_path: Path, api_url: str | None) -> Settings:
-    frigate = {"enabled": True, "api_url": api_url, "api_timeout_s": 0.5}
+    # Room for a loaded machine to answer in time; the silent Frigate of a test outwaits it.
+    frigate = {"enabled": True, "api_url": api_url, "api_timeout_s": 2.0}
     return load_settings(database_url=database_url, data_dir=tmp_path, cameras={"frigate": frigate})
 
 
@@ -183,7 +184,7 @@ def test_frigate_failing_answers_502_and_silent_504(api, sessions, httpserver):
     httpserver.expect_request(SNAPSHOT_PATH).respond_with_data("boom", status=500)
 
     def slow(_request: Request) -> Response:
-        time.sleep(1.5)  # api_timeout_s is 0.5
+        time.sleep(3.0)  # api_timeout_s is 2
         return Response(MP4, content_type="video/mp4")
 
     httpserver.expect_request(CLIP_PATH).respond_with_handler(slow)
@@ -195,7 +196,7 @@ def test_frigate_failing_answers_502_and_silent_504(api, sessions, httpserver):
     silent = api.get(f"{url}/clip.mp4")
     assert (silent.status_code, silent.json()) == (
         504,
-        {"detail": "Frigate did not answer within 0.5 s"},
+        {"detail": "Frigate did not answer within 2 s"},
     )
 
 
