@@ -190,6 +190,10 @@ class DetectionSeen:
     ended: datetime | None = None
     auto_resolve: bool = False
     """Resolve the alert when the detection ends (a per-camera option)."""
+    has_snapshot: bool | None = None
+    """Whether Frigate keeps a snapshot / a clip of the tracked object ``incident``; None
+    when the message does not say (a review, whose media are its objects')."""
+    has_clip: bool | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -6,11 +6,15 @@ an incident is known by is kept as an alias of its alert, so whichever message c
 opens it and the others merge into it. An ``end`` is recorded with the detection's duration
 (not counted as a repeat) and resolves the alert where the camera is set to; any message of
 an incident whose alert is closed is recorded nowhere and opens nothing.
+
+Whether Frigate keeps a tracked object's snapshot and clip is kept on its alias, from every
+``events`` message, the closed incident's too: Frigate sets ``has_clip`` once the recording
+is kept, often late, and a resolved alert's clip is still worth watching.
 """
 
-from dataclasses import replace
+from dataclasses import dataclass, replace
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from gridhub.alerts.actions import act
@@ -19,18 +23,20 @@ from gridhub.alerts.deliveries import record_event
 from gridhub.alerts.lifecycle import SYSTEM
 from gridhub.alerts.models import Alert, AlertAlias
 from gridhub.alerts.raising import raise_alert, retitle
-from gridhub.alerts.rules.events import ANALYTICS, detection
+from gridhub.alerts.rules.events import ANALYTICS, FRIGATE, detection
 from gridhub.events import DetectionSeen
 
 
 def on_detection(session: Session, ctx: AlertContext, event: DetectionSeen) -> Alert | None:
     """The incident's alert after ``event``; None when it is closed or the end of nothing."""
-    names = [f"frigate:{incident}" for incident in (event.incident, *event.related)]
+    names = [f"{FRIGATE}{incident}" for incident in (event.incident, *event.related)]
     alert = _known(session, names)
     if alert is not None and not alert.is_open:
+        _media(session, event)
         return None
     if event.phase == "end":
         if alert is not None:
+            _media(session, event)
             _ended(session, ctx, alert, event)
         return alert
     spec = detection(event)
@@ -42,7 +48,43 @@ def on_detection(session: Session, ctx: AlertContext, event: DetectionSeen) -> A
     else:
         alert = raise_alert(session, spec, event.started or event.ts, ctx)
     _alias(session, alert, names)
+    _media(session, event)
     return alert
+
+
+@dataclass(frozen=True, slots=True)
+class FrigateMedia:
+    """The Frigate event ids whose snapshot and clip show an alert (None: none kept)."""
+
+    snapshot: str | None = None
+    clip: str | None = None
+
+
+def frigate_media(session: Session, alert_id: int) -> FrigateMedia:
+    """Of the alert's tracked objects, the earliest with a snapshot and the earliest with a
+    clip (Frigate's ids begin with the object's start time)."""
+    rows = session.execute(
+        select(AlertAlias.source_id, AlertAlias.has_snapshot, AlertAlias.has_clip)
+        .where(AlertAlias.alert_id == alert_id, AlertAlias.source_type == ANALYTICS)
+        .where(AlertAlias.has_snapshot | AlertAlias.has_clip)
+        .order_by(AlertAlias.source_id)
+    ).all()
+    snapshot = next((name for name, has, _ in rows if has), None)
+    clip = next((name for name, _, has in rows if has), None)
+    return FrigateMedia(
+        snapshot and snapshot.removeprefix(FRIGATE), clip and clip.removeprefix(FRIGATE)
+    )
+
+
+def _media(session: Session, event: DetectionSeen) -> None:
+    if event.has_snapshot is None or event.has_clip is None:  # a review: its objects' say
+        return
+    session.execute(
+        update(AlertAlias)
+        .where(AlertAlias.source_type == ANALYTICS)
+        .where(AlertAlias.source_id == f"{FRIGATE}{event.incident}")
+        .values(has_snapshot=event.has_snapshot, has_clip=event.has_clip)
+    )
 
 
 def _known(session: Session, names: list[str]) -> Alert | None:

@@ -13,6 +13,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
     text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -233,7 +234,9 @@ class PatrolWatch(Base):
 
 class AlertAlias(Base):
     """Another source id one alert stands for, open or closed: a Frigate review and each of
-    its tracked objects are one incident, and a late message of a closed one reopens nothing."""
+    its tracked objects are one incident, and a late message of a closed one reopens nothing.
+    A tracked object's row says whether Frigate keeps its snapshot and clip (the media are
+    per tracked object: Frigate serves them by its event id)."""
 
     __tablename__ = "alert_aliases"
 
@@ -241,6 +244,12 @@ class AlertAlias(Base):
     source_id: Mapped[str] = mapped_column(String(128), primary_key=True)
     alert_id: Mapped[int] = mapped_column(
         BigId, ForeignKey("alerts.id", ondelete="CASCADE"), index=True
+    )
+    has_snapshot: Mapped[bool] = mapped_column(
+        Boolean, default=False, server_default=false(), doc="Frigate keeps its snapshot."
+    )
+    has_clip: Mapped[bool] = mapped_column(
+        Boolean, default=False, server_default=false(), doc="Frigate keeps its clip."
     )
 
 

@@ -80,6 +80,14 @@ class DeliveryOut(_Out):
     attempt_log: list[AttemptOut]
 
 
+class AlertLinks(BaseModel):
+    """Where the hub serves more of the alert: Frigate's snapshot and clip of it, through the
+    hub (null when Frigate keeps none, or the hub is not given Frigate's API)."""
+
+    snapshot: str | None = None
+    clip: str | None = None
+
+
 class AlertDetailOut(AlertOut):
     area: dict[str, Any] | None
     events: list[AlertEventOut]
@@ -88,6 +96,7 @@ class AlertDetailOut(AlertOut):
         default_factory=list,
         description="What the caller may do now (ack, assign, progress, resolve, cancel).",
     )
+    links: AlertLinks = Field(default_factory=AlertLinks)
 
 
 class AlertCreate(BaseModel):

@@ -8,11 +8,16 @@ deliveries to members responsible there, and no system notes naming people elsew
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from gridhub.alerts import detections
+from gridhub.alerts.detections import FrigateMedia
 from gridhub.alerts.lifecycle import SYSTEM
 from gridhub.alerts.models import Alert
 from gridhub.alerts.queries import covered, dispatched_to, grids_under
-from gridhub.api.alert_schemas import AlertDetailOut, AlertOut
+from gridhub.api.alert_schemas import AlertDetailOut, AlertLinks, AlertOut
+from gridhub.api.deps import API_PREFIX
 from gridhub.api.permissions import allowed_actions
+from gridhub.cameras.frigate_media import CLIP, SNAPSHOT
+from gridhub.config.cameras import FrigateConfig
 from gridhub.geo.models import Member
 from gridhub.geo.roster import member_in_scope
 from gridhub.scope import Scope
@@ -53,12 +58,31 @@ def _in_scope(session: Session, scope: Scope, codes: set[str]) -> set[str]:
     return set(session.scalars(query))
 
 
-def alert_detail_out(session: Session, scope: Scope, alert: Alert, role: str) -> AlertDetailOut:
-    """The alert as ``scope`` sees it, with what a user of ``role`` may do on it now."""
+def frigate_media(session: Session, config: FrigateConfig, alert_id: int) -> FrigateMedia:
+    """The Frigate events whose snapshot and clip show the alert; none when the hub is not
+    given Frigate's API (it could fetch nothing)."""
+    return detections.frigate_media(session, alert_id) if config.api_url else FrigateMedia()
+
+
+def frigate_url(alert_id: int, file: str) -> str:
+    """Where the hub serves Frigate's ``file`` (SNAPSHOT or CLIP) of the alert."""
+    return f"{API_PREFIX}/alerts/{alert_id}/frigate/{file}"
+
+
+def alert_detail_out(
+    session: Session, scope: Scope, alert: Alert, role: str, frigate: FrigateConfig
+) -> AlertDetailOut:
+    """The alert as ``scope`` sees it, with what a user of ``role`` may do on it now and the
+    links to Frigate's media of it."""
     whole = covered(scope, alert)
     out = AlertDetailOut.model_validate(alert)
     out.assignees = _assignees(alert, [d.member_code for d in out.deliveries if d.member_code])
     out.actions = allowed_actions(role, alert.status, whole)
+    media = frigate_media(session, frigate, alert.id)
+    out.links = AlertLinks(
+        snapshot=frigate_url(alert.id, SNAPSHOT) if media.snapshot else None,
+        clip=frigate_url(alert.id, CLIP) if media.clip else None,
+    )
     if whole:
         return out
     codes = {d.member_code for d in out.deliveries if d.member_code} | {e.actor for e in out.events}

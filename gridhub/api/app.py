@@ -11,6 +11,7 @@ from gridhub.api import errors
 from gridhub.api.headers import protect, tile_sources
 from gridhub.api.live_signal import LiveSignal
 from gridhub.api.routes import (
+    alert_media,
     alerts,
     auth,
     cameras,
@@ -33,6 +34,7 @@ from gridhub.api.routes import (
     sensors,
 )
 from gridhub.api.routes import warnings as warning_routes
+from gridhub.cameras.frigate_media import FrigateClient
 from gridhub.hub import Hub
 
 
@@ -41,14 +43,20 @@ def create_app(hub: Hub, manage_services: bool = True) -> FastAPI:
 
     live = LiveSignal(hub.engine)
 
+    frigate = hub.settings.cameras.frigate
+
     @asynccontextmanager
-    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         if manage_services:
             hub.start()
         live.start(asyncio.get_running_loop())
+        # Opened on the serving loop: its pooled connections belong to that loop.
+        app.state.frigate = FrigateClient(frigate) if frigate.api_url else None
         try:
             yield
         finally:
+            if app.state.frigate is not None:
+                await app.state.frigate.aclose()
             live.stop()
             if manage_services:
                 hub.stop()
@@ -62,6 +70,7 @@ def create_app(hub: Hub, manage_services: bool = True) -> FastAPI:
     app.include_router(health.router)
     for resource in (auth, meta, i18n, grids, regions, members, cameras, alerts, events):
         app.include_router(resource.router)
+    app.include_router(alert_media.router)
     for resource in (checkins, sensors, deadletters, reports, open311, report_page):
         app.include_router(resource.router)
     app.include_router(drones.router)

@@ -50,8 +50,9 @@ DESCRIPTIONS = {
     415: "The body is of a type the route does not read.",
     422: "The request does not fit the schema, or its values are refused.",
     429: "Too many requests: wait for Retry-After seconds.",
-    502: "A device behind the hub (a camera) did not answer.",
+    502: "A device or service behind the hub (a camera, Frigate) failed or did not answer.",
     503: "A device or service behind the hub is not available now.",
+    504: "A service behind the hub (Frigate) did not answer in time.",
 }
 PUBLIC = (404, 422)
 SIGNED_IN = (401, 403, 404, 422)

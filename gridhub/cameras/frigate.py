@@ -91,8 +91,9 @@ class Detection:
     severity: str = "alert"
     sub_labels: tuple[str, ...] = ()
     ended: datetime | None = None
-    has_snapshot: bool = False
-    has_clip: bool = False
+    has_snapshot: bool | None = None
+    """A tracked object's (``events``); None for a review, which has no media of its own."""
+    has_clip: bool | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -208,6 +209,8 @@ def handle(
         started=detection.started,
         ended=detection.ended,
         auto_resolve=camera.code in config.auto_resolve_cameras,
+        has_snapshot=detection.has_snapshot,
+        has_clip=detection.has_clip,
     )
     if sink is not None:
         sink(session, [event])

@@ -1,6 +1,6 @@
 """Settings of the cameras area: stream probing, health states, snapshots, live view, Frigate."""
 
-from pydantic import Field
+from pydantic import Field, HttpUrl
 
 from gridhub.config.sections import Section
 from gridhub.severity import Severity
@@ -30,6 +30,14 @@ class FrigateConfig(Section):
     )
     auto_resolve_cameras: tuple[str, ...] = Field(
         (), description="Registered cameras whose alert is resolved when Frigate's event ends."
+    )
+    api_url: HttpUrl | None = Field(
+        None,
+        description="Frigate's HTTP API (http://host:5000, or a proxy before it: user:pass@ "
+        "is sent as Basic auth), for alerts' snapshots and clips; unset: no links.",
+    )
+    api_timeout_s: float = Field(
+        10.0, gt=0, description="Give up on Frigate's API when it is this long silent."
     )
 
 

@@ -60,6 +60,12 @@ def dashboard() -> dict[str, Any]:
 
 
 @pytest.fixture
+def frigate() -> dict[str, Any]:
+    """The demo hub's Frigate settings (a test class may override this fixture)."""
+    return {}
+
+
+@pytest.fixture
 def with_cameras() -> bool:
     """Whether the demo hub serves cameras' pictures (a test class may override this)."""
     return False
@@ -73,9 +79,15 @@ def demo_hub(
     tmp_path: Path,
     dashboard: dict[str, Any],
     with_cameras: bool,
+    frigate: dict[str, Any],
 ) -> Iterator[tuple[str, str]]:
     """The hub over the demo town, served by uvicorn on a free port: (base URL, admin password)."""
-    settings = load_settings(database_url=database_url, data_dir=tmp_path, dashboard=dashboard)
+    settings = load_settings(
+        database_url=database_url,
+        data_dir=tmp_path,
+        dashboard=dashboard,
+        cameras={"frigate": frigate},
+    )
     hub = Hub(settings=settings, engine=engine, sessions=sessions)
     if with_cameras:  # pictures and live views only: no probe rounds are started
         hub.cameras = CamerasService(settings, sessions)

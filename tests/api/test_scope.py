@@ -6,10 +6,12 @@ case for fails the test, so a new route is covered the day it is added. The test
 are the escapes and leaks found by trying a running hub as a village operator.
 """
 
+import re
 import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -25,8 +27,10 @@ from gridhub.alerts.raising import AlertSpec, raise_alert
 from gridhub.alerts.sink import AlertsSink
 from gridhub.api.app import create_app
 from gridhub.api.models import USER_ROLES
+from gridhub.cameras.frigate import handle
 from gridhub.cameras.registry import CameraRecord, import_cameras, registered_drones
 from gridhub.cameras.service import CamerasService
+from gridhub.config import Settings, load_settings
 from gridhub.db import transaction, utcnow
 from gridhub.hub import Hub
 from gridhub.ingest.models import Checkin
@@ -53,6 +57,7 @@ CENTRE_OF = list(CENTRE.values())  # by grid square number
 OUTSIDE = ("G21", "V2", "W21", "L2", "CAM_OUT", "S_OUT", "UAV_OUT")
 """Codes of what lies outside V1: none may appear in what a V1 user reads."""
 SCOPE = "V1"
+FRIGATE_PAYLOADS = Path(__file__).parents[1] / "cameras" / "payloads"
 
 
 @dataclass
@@ -70,6 +75,8 @@ class World:
     warning_in: int = 0
     warning_out: int = 0
     warning_span: int = 0
+    frigate_in: int = 0
+    frigate_out: int = 0
     headers: dict[str, dict[str, str]] = field(default_factory=dict)
 
     def objects(self, resource: str) -> tuple[str, str]:
@@ -85,6 +92,7 @@ class World:
             "checkins": (str(self.checkin_in), str(self.checkin_out)),
             "reports": (str(self.report_in), str(self.report_out)),
             "warnings": (str(self.warning_in), str(self.warning_out)),
+            "frigate": (str(self.frigate_in), str(self.frigate_out)),  # alerts with media
         }[resource]
 
 
@@ -136,6 +144,25 @@ def _warning(session: Any, hub: Hub, msg_id: str, area: dict[str, Any]) -> int:
     return session.scalar(
         select(AreaAlertKey.alert_id).where(AreaAlertKey.key == f"scope-test/{msg_id}")
     )
+
+
+def _detection(session: Any, hub: Hub, camera: str) -> int:
+    """An alert of Frigate's documented tracked object, seen by ``camera``, with its media."""
+    data = orjson.loads((FRIGATE_PAYLOADS / "frigate_docs_event_update.json").read_bytes())
+    data["after"].update(id=f"1607123955.475377-{camera}", camera=camera, has_snapshot=True,
+                         has_clip=True)  # fmt: skip
+    config = hub.settings.cameras.frigate
+    handle(session, "events", orjson.dumps(data), config, utcnow(), AlertsSink(hub.alert_context))
+    return session.scalar(select(Alert.id).where(Alert.source_id.endswith(camera)))
+
+
+@pytest.fixture
+def settings(database_url, tmp_path, httpserver) -> Settings:
+    """Frigate's API stands in as a real HTTP server serving any event's media."""
+    media = re.compile(r"/api/events/[^/]+/(snapshot\.jpg|clip\.mp4)")
+    httpserver.expect_request(media).respond_with_data(b"\xff\xd8media", content_type="image/jpeg")
+    frigate = {"enabled": True, "api_url": httpserver.url_for("/")}
+    return load_settings(database_url=database_url, data_dir=tmp_path, cameras={"frigate": frigate})
 
 
 @pytest.fixture
@@ -203,6 +230,8 @@ def world(settings, engine, sessions) -> World:
         world.warning_in = _warning(session, hub, "w-in", _area(0, 0))
         world.warning_out = _warning(session, hub, "w-out", _area(2, 2))
         world.warning_span = _warning(session, hub, "w-span", _area(0, 2))
+        world.frigate_in = _detection(session, hub, "CAM_IN")
+        world.frigate_out = _detection(session, hub, "CAM_OUT")
         for role in USER_ROLES:
             user = make_user(session, f"{role}-v1", role=role, scope=SCOPE)
             world.headers[role] = auth_header(settings, user)
@@ -413,7 +442,8 @@ def _path_values(world: World, path: str, spec: dict[str, Any]) -> list[tuple[st
     names = [p["name"] for p in spec.get("parameters", []) if p["in"] == "path"]
     if not names:
         return [(path, "none", "")]
-    inside, outside = world.objects(resource)
+    # Frigate's media: of alerts Frigate keeps them of (any other alert has none: 404).
+    inside, outside = world.objects("frigate" if "/frigate/" in path else resource)
     extra = [
         n for n in names if n not in ("code", "alert_id", "report_id", "checkin_id", "warning_id")
     ]

@@ -21,6 +21,8 @@ SOS_ALSO_TELL = ("grid_leader", "town_operator")
 """An SOS goes to the worker's grid worker level and, at once, to these (the command centre)."""
 ANALYTICS = "analytics"
 """The source type of video analytics' alerts (Frigate's detections)."""
+FRIGATE = "frigate:"
+"""How an analytics source id begins: the Frigate id of a tracked object or review follows."""
 CAMERA_ALERT_KINDS = {"offline": "camera_offline", "degraded": "camera_degraded"}
 """The camera states that alert, and the alert kind of each."""
 
@@ -202,7 +204,7 @@ def detection(event: DetectionSeen) -> AlertSpec:
         args["zones"] = ", ".join(event.zones)
     return AlertSpec(
         source_type=ANALYTICS,
-        source_id=f"frigate:{event.incident}",
+        source_id=f"{FRIGATE}{event.incident}",
         kind="frigate_detection",
         severity=event.severity,
         title_key="alert.detection_in_zones" if event.zones else "alert.detection",

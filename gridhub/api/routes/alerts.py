@@ -12,7 +12,14 @@ from gridhub.alerts.raising import AlertSpec, raise_alert
 from gridhub.api.alert_refusals import refused_as_http
 from gridhub.api.alert_schemas import ActionIn, AlertCreate, AlertDetailOut, AlertOut
 from gridhub.api.alert_views import alert_detail_out, alert_out, alert_outs
-from gridhub.api.deps import API_PREFIX, CurrentScope, CurrentUser, HubDep, SessionDep
+from gridhub.api.deps import (
+    API_PREFIX,
+    CurrentScope,
+    CurrentUser,
+    HubDep,
+    SessionDep,
+    SettingsDep,
+)
 from gridhub.api.errors import error_responses
 from gridhub.api.models import User
 from gridhub.api.permissions import ACTION_ROLES, HANDLERS
@@ -57,14 +64,18 @@ def list_alerts(
 
 @router.get("/{alert_id}")
 def get_alert(
-    alert_id: RowId, user: CurrentUser, scope: CurrentScope, session: SessionDep
+    alert_id: RowId,
+    user: CurrentUser,
+    scope: CurrentScope,
+    session: SessionDep,
+    settings: SettingsDep,
 ) -> AlertDetailOut:
     """One alert with every event (who, when, from, to, why), every delivery attempt, and
     the actions the caller may take on it now."""
     alert = queries.alert_detail(session, alert_id)
     if alert is None or not queries.can_see(session, scope, alert_id):
-        raise HTTPException(status.HTTP_404_NOT_FOUND, f"no alert {alert_id} in your scope")
-    return alert_detail_out(session, scope, alert, user.role)
+        raise not_in_scope(alert_id)
+    return alert_detail_out(session, scope, alert, user.role, settings.cameras.frigate)
 
 
 @router.post("", status_code=status.HTTP_201_CREATED)
@@ -98,7 +109,7 @@ def create_alert(
     session.commit()
     detail = queries.alert_detail(session, alert.id)
     assert detail is not None  # just committed
-    return alert_detail_out(session, scope, detail, user.role)
+    return alert_detail_out(session, scope, detail, user.role, hub.settings.cameras.frigate)
 
 
 @router.post("/{alert_id}/{action}", responses=error_responses(409))
@@ -115,7 +126,7 @@ def handle_alert(
     _require(user, ACTION_ROLES[action], action)
     body = body or ActionIn()
     if not queries.can_see(session, scope, alert_id):
-        raise HTTPException(status.HTTP_404_NOT_FOUND, f"no alert {alert_id} in your scope")
+        raise not_in_scope(alert_id)
     with refused_as_http(session, alert_id):
         alert = act(
             session,
@@ -131,6 +142,11 @@ def handle_alert(
         )
     session.commit()
     return alert_out(session, scope, alert)
+
+
+def not_in_scope(alert_id: int) -> HTTPException:
+    """The one answer to an alert the caller may not see, or that does not exist."""
+    return HTTPException(status.HTTP_404_NOT_FOUND, f"no alert {alert_id} in your scope")
 
 
 def _require(user: User, roles: frozenset[str], what: str) -> None:

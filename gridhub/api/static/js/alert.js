@@ -1,7 +1,7 @@
-// One alert in the detail panel: its place, the timeline of its events, its deliveries,
-// the cameras nearest to it with their pictures, and the actions the caller may take now
+// One alert in the detail panel: its place, Frigate's snapshot and clip of it, the timeline of
+// its events, its deliveries, the cameras nearest to it with their pictures, and the actions the caller may take now
 // (the hub says which: its role, its scope and the alert's state decide).
-import { Refused, get, post } from "./api.js";
+import { Refused, get, picture, post } from "./api.js";
 import { el } from "./dom.js";
 import { nearestCameras, cameraThumb } from "./cameras.js";
 
@@ -85,6 +85,7 @@ export async function showAlert(ctx, id, message = null) {
     place,
     actions(ctx, alert, outcome),
     outcome,
+    frigateMedia(ctx, alert),
     el("h3", {}, t("page.map.timeline")),
     el("ol", { id: "alert-events", class: "timeline" }, events),
     el("h3", {}, t("page.map.deliveries")),
@@ -99,6 +100,37 @@ export async function showAlert(ctx, id, message = null) {
       ? near.map((camera) => cameraThumb(ctx, camera))
       : [el("p", { class: "hint" }, t("page.map.none"))]));
   }
+}
+
+// Frigate's snapshot and clip, when the hub has them: both sit behind the bearer token, so
+// the snapshot is fetched into an object URL and the clip only once it is asked for.
+function frigateMedia(ctx, alert) {
+  const { t } = ctx;
+  const { snapshot, clip } = alert.links ?? {};
+  if (!snapshot && !clip) return null;
+  const box = el("div", { id: "frigate-media" }, el("h3", {}, t("page.map.frigate")));
+  const failed = (error) => el("p", { class: "hint picture-error" }, error.message);
+  if (snapshot) {
+    const img = el("img", { id: "frigate-snapshot", class: "picture", alt: t("page.map.frigate_snapshot") });
+    box.append(img);
+    picture(snapshot).then((url) => { img.src = url; }, (error) => img.replaceWith(failed(error)));
+  }
+  if (clip) {
+    const button = el("button", { type: "button", id: "frigate-clip" }, t("page.map.frigate_clip"));
+    button.addEventListener("click", async () => {
+      button.disabled = true;
+      try {
+        const link = el("a", { id: "frigate-clip-file", href: await picture(clip),
+          download: `alert-${alert.id}.mp4` }, t("page.map.frigate_clip_save"));
+        button.replaceWith(link);
+        link.click();
+      } catch (error) {
+        button.replaceWith(failed(error));
+      }
+    });
+    box.append(el("p", {}, button));
+  }
+  return box;
 }
 
 function actions(ctx, alert, outcome) {
