@@ -32,12 +32,16 @@ def test_two_api_workers_serve_share_throttling_report_health_and_exit_on_sigter
     with transaction(sessions) as session:
         create_user(session, "op", PASSWORD, "operator", scope="T")
     port = free_port()
+    secret = "worker-secret-key-0123456789"
+    config = tmp_path / "gridhub.toml"
+    config.write_text(f'secret_key = "{secret}"\n')
     env = {
         **os.environ,
         "GRIDHUB_DATABASE_URL": database_url,
         "GRIDHUB_MQTT_URL": mosquitto.url,
         "GRIDHUB_DATA_DIR": str(tmp_path / "data"),
         "GRIDHUB_MQTT__CLIENT_ID": "hub-workers",
+        "GRIDHUB_CONFIG": str(config),
         "PYTHONPATH": str(REPO),
     }
     command = [sys.executable, "-m", "gridhub", "serve", "--port", str(port), "--api-workers", "2"]
@@ -48,6 +52,12 @@ def test_two_api_workers_serve_share_throttling_report_health_and_exit_on_sigter
         assert health["alerts"]["ok"] and health["ingest"]["ok"] and health["store"]["ok"]
         workers = [p for p in psutil.Process(hub.pid).children() if "spawn_main" in p.cmdline()[-2]]
         assert len(workers) == 2
+        # The settings (secret key, MQTT password) reach the workers in a file only the
+        # hub's user reads, not in their environment.
+        (settings_file,) = (tmp_path / "data").glob("api-worker-settings-*.json")
+        assert settings_file.stat().st_mode & 0o777 == 0o600
+        assert secret in settings_file.read_text()
+        assert not any(secret in value for w in workers for value in w.environ().values())
 
         # Each try on a new connection: the kernel hands them to either worker.
         codes = []
@@ -68,6 +78,7 @@ def test_two_api_workers_serve_share_throttling_report_health_and_exit_on_sigter
         hub.send_signal(signal.SIGTERM)
         assert hub.wait(20) == 0
         assert not any(worker.is_running() for worker in workers)
+        assert not settings_file.exists()
     finally:
         if hub.poll() is None:
             hub.kill()
