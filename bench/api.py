@@ -2,34 +2,48 @@
 
 Fills a throwaway PostGIS database with N alerts (1 in 1,000 open by default: a county's
 thousand open alerts among a million handled, spread over a town's grids),
-serves the API as ``gridhub serve`` does in its own process, and sends requests at a fixed
-rate from this one as a town operator (scoped to the town, so the roll-up is exercised).
+runs ``gridhub serve --api-workers N`` over it with its services on a Mosquitto of its own,
+optionally with paced QoS 1 check-ins published beside (``--ingest-rate``, bench.ingest's
+raw publisher), and sends requests at a fixed rate from this process as a town operator
+(scoped to the town, so the roll-up is exercised).
 Latency runs from each request's scheduled time, so a slow answer also delays the count of
 those queued behind it. The baseline, in the same run and at the same rate: ``GET /healthz``
-(the same server, framework and one store round trip). Target: p99 ≤ 50 ms at 200 requests/s;
-printed at 100, 200 and 400 requests/s.
+(the same server, framework, one store round trip and the services' health). Target:
+p99 ≤ 50 ms at 200 requests/s; printed at 100, 200 and 400 requests/s.
 
     .venv/bin/python -m bench.api [--alerts 1000000] [--rates 100,200,400] [--seconds 20]
+        [--api-workers 2] [--ingest-rate 1000]
 """
 
 import argparse
 import multiprocessing
+import os
+import signal
 import statistics
+import subprocess
+import sys
 import tempfile
 import threading
 import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 import httpx
+import psutil
 from sqlalchemy import text
 
-from bench.ingest import cpu_seconds
+from bench.ingest import REPO, load, publish
 from gridhub.api.users import create_api_token, create_user
 from gridhub.db import make_engine, make_session_factory, transaction, upgrade
 from tests.ingest.conftest import seed_town
 from tests.support import databases
+from tests.support.mosquitto import Mosquitto, mosquitto_binary
 from tests.support.services import free_port
+
+ALERTS = "/api/v1/alerts?status=open"
+IDLE_S = 10.0
+"""Seconds without requests first: the services' and the check-ins' share of server CPU."""
 
 CHUNK = 100_000
 FILL = text(
@@ -74,35 +88,50 @@ def fill(url: str, count: int, open_every: int = 1000) -> str:
     return token
 
 
-def serve(url: str, port: int, data_dir: str) -> None:
-    """The API over a hub built from settings, without its MQTT services (not measured)."""
-    import uvicorn
+def serve(url: str, broker: str, port: int, data_dir: str, workers: int) -> subprocess.Popen:
+    """``gridhub serve --api-workers N`` with its services (ingest, alerts, cameras) on
+    ``broker``, as deployed; its log (uvicorn's access lines included) goes to the data dir."""
+    env = {
+        **os.environ,
+        "GRIDHUB_DATABASE_URL": url,
+        "GRIDHUB_MQTT_URL": broker,
+        "GRIDHUB_DATA_DIR": data_dir,
+        "GRIDHUB_MQTT__CLIENT_ID": "bench-api-hub",
+        "PYTHONPATH": str(REPO),
+    }
+    command = [sys.executable, "-m", "gridhub", "serve", "--port", str(port)]
+    log = open(Path(data_dir) / "serve.log", "wb")  # noqa: SIM115  (the child's until it exits)
+    return subprocess.Popen(
+        [*command, "--api-workers", str(workers)], env=env, cwd=REPO, stdout=log, stderr=log
+    )
 
-    from gridhub.api.app import create_app
-    from gridhub.config import load_settings
-    from gridhub.hub import build_hub
 
-    settings = load_settings(database_url=url, data_dir=data_dir)
-    hub = build_hub(settings)
-    uvicorn.run(create_app(hub, manage_services=False), port=port, log_level="warning")
+def tree_cpu(pid: int) -> float:
+    """User + system CPU seconds of ``pid`` and its live children (the API processes)."""
+    root = psutil.Process(pid)
+    times = [p.cpu_times() for p in (root, *root.children(recursive=True))]
+    return sum(t.user + t.system for t in times)
 
 
-def wait_until_up(base: str) -> None:
-    deadline = time.monotonic() + 60
+def wait_until_up(base: str, server: subprocess.Popen) -> None:
+    deadline = time.monotonic() + 120
     while time.monotonic() < deadline:
+        if server.poll() is not None:
+            raise SystemExit("gridhub serve exited; see serve.log in its data dir")
         try:
-            httpx.get(f"{base}/healthz", timeout=1)
-            return
+            if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
+                return
         except httpx.TransportError:
-            time.sleep(0.2)
-    raise SystemExit("the API did not come up within 60 s")
+            pass
+        time.sleep(0.2)
+    raise SystemExit("the hub was not healthy within 120 s")
 
 
 def paced(
     client: httpx.Client, path: str, rate: float, seconds: float, expected: frozenset[int]
 ) -> tuple[list, int]:
     """Latencies (ms, from each request's scheduled time) of the answers with an ``expected``
-    status, and the count of the others."""
+    status, and the count of the others and of requests without an answer."""
     count = int(rate * seconds)
     latencies: list[float] = []
     failed = 0
@@ -111,10 +140,13 @@ def paced(
 
     def one(scheduled: float) -> None:
         nonlocal failed
-        response = client.get(path)
+        try:
+            status = client.get(path).status_code
+        except httpx.TransportError:  # a timeout or a refused connection: failed, not lost
+            status = 0
         elapsed = (time.perf_counter() - scheduled) * 1000
         with lock:
-            if response.status_code in expected:
+            if status in expected:
                 latencies.append(elapsed)
             else:
                 failed += 1
@@ -140,18 +172,23 @@ def summary(name: str, latencies: list[float], failed: int) -> float:
     return p99
 
 
-def measure(client: httpx.Client, pid: int, rate: float, seconds: float) -> None:
-    """The open-alerts list at ``rate`` beside ``/healthz`` at the same rate, just before."""
-    print(f"{rate:g} requests/s for {seconds:g} s each …")
-    # 503 here: the hub's MQTT services are not started. The work is the same.
-    health = paced(client, "/healthz", rate, seconds, frozenset({200, 503}))
+def measure(client: httpx.Client, pid: int, rate: float, seconds: float) -> float:
+    """The open-alerts list at ``rate`` beside ``/healthz`` at the same rate, just before;
+    the list's p99."""
+    print(f"{rate:g} requests/s for {seconds:g} s each ({load()}) …")
+    cpu = tree_cpu(pid)
+    health = paced(client, "/healthz", rate, seconds, frozenset({200}))
     raw = summary("  baseline GET /healthz", *health)
-    path = "/api/v1/alerts?status=open"
-    cpu = cpu_seconds(pid)
-    listed = paced(client, path, rate, seconds, frozenset({200}))
-    cpu = (cpu_seconds(pid) - cpu) / max(1, len(listed[0]))
-    alerts = summary(f"  GET {path}", *listed)
-    print(f"  server CPU per request: {cpu * 1000:.1f} ms; p99 alerts/healthz {alerts / raw:.1f}")
+    health_cpu, cpu = tree_cpu(pid) - cpu, tree_cpu(pid)
+    listed = paced(client, ALERTS, rate, seconds, frozenset({200}))
+    alerts = summary(f"  GET {ALERTS}", *listed)
+    alerts_cpu = tree_cpu(pid) - cpu
+    print(
+        f"  server CPU: healthz {health_cpu:.1f} s, alerts {alerts_cpu:.1f} s "
+        f"({alerts_cpu / max(1, len(listed[0])) * 1000:.1f} ms per request); "
+        f"p99 alerts/healthz {alerts / raw:.1f}; {load()}"
+    )
+    return alerts
 
 
 def main() -> None:
@@ -162,10 +199,21 @@ def main() -> None:
         "--rates", default="100,200,400", help="requests per second, comma-separated"
     )
     parser.add_argument("--seconds", type=float, default=20.0, help="per endpoint")
+    parser.add_argument("--api-workers", type=int, default=1, help="as gridhub serve's")
+    parser.add_argument(
+        "--ingest-rate", type=float, default=0, help="paced QoS 1 check-ins/s beside the requests"
+    )
     args = parser.parse_args()
+    rates = [float(r) for r in args.rates.split(",")]
+    binary = mosquitto_binary()
+    if binary is None:
+        sys.exit("mosquitto is not installed")
+    data_dir = tempfile.mkdtemp(prefix="bench-api-")
+    broker = Mosquitto(Path(data_dir), binary)
+    broker.start()
     name = f"bench_api_{uuid.uuid4().hex[:8]}"
     url = databases.create_postgis(name)
-    server = None
+    server = publisher = None
     try:
         opened = args.alerts // args.open_every
         print(f"storing {args.alerts:,} alerts ({opened:,} open) in PostGIS …")
@@ -173,25 +221,61 @@ def main() -> None:
         token = fill(url, args.alerts, args.open_every)
         print(f"  stored in {time.monotonic() - started:.1f} s")
         port = free_port()
-        data_dir = tempfile.mkdtemp(prefix="bench-api-")
-        server = multiprocessing.Process(target=serve, args=(url, port, data_dir), daemon=True)
-        server.start()
+        server = serve(url, broker.url, port, data_dir, args.api_workers)
         base = f"http://127.0.0.1:{port}"
-        wait_until_up(base)
+        wait_until_up(base, server)
+        print(f"gridhub serve --api-workers {args.api_workers}; {os.cpu_count()} cores")
         headers = {"Authorization": f"Bearer {token}"}
         limits = httpx.Limits(max_connections=64, max_keepalive_connections=64)
         with httpx.Client(base_url=base, headers=headers, limits=limits, timeout=30) as client:
-            first = client.get("/api/v1/alerts?status=open").json()
+            first = client.get(ALERTS).json()
             print(f"open alerts in the operator's town: {first['total']:,}")
-            for path in ("/healthz", "/api/v1/alerts?status=open"):
+            for path in ("/healthz", ALERTS):
                 client.get(path)  # warm the connection pool and the server's caches
-            for rate in (float(r) for r in args.rates.split(",")):
-                measure(client, server.pid, rate, args.seconds)
+            if args.ingest_rate:
+                # Enough for every phase; stopped when they are done.
+                count = int(args.ingest_rate * (len(rates) * 2 * args.seconds + 60))
+                publisher = multiprocessing.Process(
+                    target=publish, args=(broker.port, count, "b", args.ingest_rate), daemon=True
+                )
+                publisher.start()
+                print(f"publishing {args.ingest_rate:,.0f} QoS 1 check-ins/s beside the requests")
+            cpu = tree_cpu(server.pid)
+            time.sleep(IDLE_S)
+            idle = (tree_cpu(server.pid) - cpu) / IDLE_S
+            print(f"server CPU without requests (services, ingest): {idle:.2f} cores")
+            cpu = tree_cpu(server.pid)
+            p99 = {rate: measure(client, server.pid, rate, args.seconds) for rate in rates}
+            print(f"server CPU over all phases: {tree_cpu(server.pid) - cpu:.1f} s; {load()}")
+        if publisher is not None:
+            publisher.terminate()
+            print(f"check-ins committed during the run: {committed(url):,}")
+        if 200 in p99:
+            verdict = "MET" if p99[200] <= 50 else "NOT MET"
+            print(
+                f"TARGET p99 <= 50 ms at 200 req/s (--api-workers {args.api_workers}, "
+                f"ingest {args.ingest_rate:g}/s): {verdict} (p99 {p99[200]:.1f} ms)"
+            )
     finally:
+        if publisher is not None and publisher.is_alive():
+            publisher.terminate()
         if server is not None:
-            server.terminate()
-            server.join(10)
+            server.send_signal(signal.SIGTERM)
+            try:
+                server.wait(30)
+            except subprocess.TimeoutExpired:
+                server.kill()
+                server.wait()
+        broker.stop()
         databases.drop_postgres(name)
+
+
+def committed(url: str) -> int:
+    engine = make_engine(url)
+    with engine.connect() as connection:
+        rows = connection.execute(text("SELECT count(*) FROM checkins")).scalar_one()
+    engine.dispose()
+    return int(rows)
 
 
 if __name__ == "__main__":

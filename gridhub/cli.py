@@ -121,23 +121,38 @@ def serve(
     ctx: typer.Context,
     host: Annotated[str | None, typer.Option(help="Bind address (default from settings).")] = None,
     port: Annotated[int | None, typer.Option(help="Port (default from settings).")] = None,
+    api_workers: Annotated[
+        int | None,
+        typer.Option(min=1, max=64, help="API processes on the port (default api.workers)."),
+    ] = None,
 ) -> None:
     """Run the hub: migrate the store, start its services and serve the API."""
-    run_hub(context(ctx).settings, host=host, port=port)
+    run_hub(context(ctx).settings, host=host, port=port, workers=api_workers)
 
 
 def run_hub(
-    settings: Settings, host: str | None = None, port: int | None = None, hub: "Hub | None" = None
+    settings: Settings,
+    host: str | None = None,
+    port: int | None = None,
+    hub: "Hub | None" = None,
+    workers: int | None = None,
 ) -> None:
-    """Serve the API over ``hub`` (default: one built from ``settings``) until interrupted."""
+    """Serve the API over ``hub`` (default: one built from ``settings``) until interrupted;
+    with more than one worker, from that many API processes beside this one."""
     import uvicorn
 
     from gridhub.api.app import create_app
+    from gridhub.api.workers import serve_with_workers
     from gridhub.hub import build_hub
 
     configure_logging()
     hub = hub or build_hub(settings)
-    uvicorn.run(create_app(hub), **server_options(settings, host, port), log_level="info")
+    workers = workers or settings.api.workers
+    options = server_options(settings, host, port)
+    if workers > 1:
+        serve_with_workers(hub, options, workers)
+        return
+    uvicorn.run(create_app(hub), **options, log_level="info")
 
 
 def configure_logging() -> None:

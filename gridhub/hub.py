@@ -6,8 +6,13 @@ the cameras registry which drones exist. The areas
 themselves never import one another.
 """
 
+import json
 import logging
+import os
+import threading
+import time
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Protocol
 
 from sqlalchemy import Engine, text
@@ -36,6 +41,13 @@ from gridhub.reports.orders import follow
 from gridhub.secrets import SecretBox
 
 log = logging.getLogger(__name__)
+
+HEALTH_FILE = "hub-health.json"
+"""In the data dir: the hub process's services' health, for API processes to answer with."""
+HEALTH_EVERY_S = 1.0
+"""How often the hub process writes it; a probe polls every few seconds at most."""
+HEALTH_STALE_S = 5.0
+"""Older than this, the hub process is taken to be stuck or gone: /healthz answers 503."""
 
 
 class Service(Protocol):
@@ -74,6 +86,8 @@ class Hub:
     ingest_sinks: list[EventSink] = field(init=False)
     """Where the events of check-ins sent over HTTP go: the alerts sink, the drones'."""
     _http_pipeline: Pipeline | None = field(init=False, default=None)
+    services_health: Path | None = None
+    """In an API process: the file where the hub process publishes its services' health."""
 
     def __post_init__(self) -> None:
         self.locator = GridLocator(self.sessions)
@@ -130,6 +144,8 @@ class Hub:
     def health(self) -> dict[str, Any]:
         """The state of the store and of every service; ``ok`` only if all are."""
         checks: dict[str, Any] = {"store": _store_health(self.engine)}
+        if self.services_health is not None:
+            checks.update(_published(self.services_health))
         for service in self.services:
             checks[service.name] = service.health()
         return {"ok": all(check.get("ok", False) for check in checks.values()), **checks}
@@ -142,6 +158,66 @@ def _store_health(engine: Engine) -> dict[str, Any]:
     except Exception as exc:
         return {"ok": False, "backend": engine.dialect.name, "error": str(exc).splitlines()[0]}
     return {"ok": True, "backend": engine.dialect.name}
+
+
+def _published(path: Path) -> dict[str, Any]:
+    """The services' health as the hub process last wrote it; not ok if stale or missing."""
+    try:
+        published = json.loads(path.read_bytes())
+    except (OSError, ValueError) as exc:
+        return {"hub": {"ok": False, "error": f"no health from the hub process ({exc})"}}
+    age = time.time() - published.pop("at", 0.0)
+    if age > HEALTH_STALE_S:
+        return {"hub": {"ok": False, "error": f"the hub process last reported {age:.0f} s ago"}}
+    return published
+
+
+class HealthPublisher:
+    """Writes the hub process's services' health to ``path`` every second, for API processes
+    in other processes; replaced atomically, so a reader never sees half a file."""
+
+    def __init__(self, hub: Hub, path: Path) -> None:
+        self.hub, self.path = hub, path
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="health", daemon=True)
+
+    def start(self) -> None:
+        self._write()  # before the first API process answers
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=HEALTH_EVERY_S * 3)
+        self.path.unlink(missing_ok=True)
+
+    def _write(self) -> None:
+        report = {service.name: service.health() for service in self.hub.services}
+        partial = self.path.with_suffix(".tmp")
+        partial.write_text(json.dumps({"at": time.time(), **report}, default=str))
+        os.replace(partial, self.path)
+
+    def _run(self) -> None:
+        while not self._stop.wait(HEALTH_EVERY_S):
+            try:
+                self._write()
+            except Exception:  # a full disk must not stop the hub; readers then say stale
+                log.exception("publishing the hub's health failed")
+
+
+def build_api_hub(settings: Settings) -> Hub:
+    """A hub for an API process beside the hub process: the store (migrated by the hub
+    process), cameras on demand (no probe rounds), the services' health read from the data
+    dir. Alert actions here have no dispatcher to wake: it finds their deliveries on its
+    next poll (``alerts.poll_interval_s``)."""
+    engine, sessions = open_store(settings, migrate=False)
+    hub = Hub(
+        settings=settings,
+        engine=engine,
+        sessions=sessions,
+        services_health=settings.data_dir / HEALTH_FILE,
+    )
+    hub.cameras = CamerasService(settings, sessions)
+    return hub
 
 
 def build_hub(settings: Settings) -> Hub:

@@ -20,7 +20,8 @@ class TooManyViewers(Exception):
 
 
 class LiveViews:
-    """Counts viewers per camera and refuses more than ``config.live_max_viewers``."""
+    """Counts viewers per camera and refuses more than ``config.live_max_viewers``; in this
+    process's memory, so with several API processes each counts its own viewers."""
 
     def __init__(self, config: CamerasConfig) -> None:
         self.config = config

@@ -65,7 +65,12 @@ class CamerasConfig(Section):
     )
     alert_on_degraded: bool = True
     snapshot_cache_s: float = Field(5.0, ge=0, description="Seconds a snapshot is reused.")
-    live_max_viewers: int = Field(4, ge=1, description="Live MJPEG viewers per camera.")
+    live_max_viewers: int = Field(
+        4,
+        ge=1,
+        description="Live MJPEG viewers per camera, counted per API process: with "
+        "`api.workers` N, up to N times this many.",
+    )
     live_fps: float = Field(5.0, gt=0, le=30, description="Frames per second sent to viewers.")
     onvif_timeout_s: float = Field(10.0, gt=0, description="ONVIF request timeout.")
     frigate: FrigateConfig = Field(default_factory=FrigateConfig)

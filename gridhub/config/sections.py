@@ -14,6 +14,13 @@ class Section(BaseModel):
 class ApiConfig(Section):
     host: str = "127.0.0.1"
     port: int = Field(8000, ge=1, le=65535)
+    workers: int = Field(
+        1,
+        ge=1,
+        le=64,
+        description="API processes serving HTTP on the port; beyond 1 the hub process keeps "
+        "the services and the API processes read their health from the data dir.",
+    )
     token_ttl_minutes: int = Field(12 * 60, ge=1, description="Lifetime of sign-in tokens.")
     signin_max_failures: int = Field(
         10,
