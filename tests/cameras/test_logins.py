@@ -124,7 +124,7 @@ def test_registered_once_the_login_opens_snapshots_live_view_and_probes(api, ses
     assert live.status_code == 200 and live.content.count(b"Content-Type: image/jpeg") == 2
     refused = client.get("/api/v1/cameras/CAM2/snapshot", headers=headers)
     assert refused.status_code == 502
-    pool = probe_pool(FAST, 2)
+    pool = probe_pool(FAST)
     try:
         results, _ = probe_all(
             sessions, settings.model_copy(update={"cameras": FAST}), pool, service.box
