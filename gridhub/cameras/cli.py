@@ -137,13 +137,10 @@ def probe_command(ctx: typer.Context) -> None:
     """Probe every registered stream once, with progress; record states and alerts."""
     from gridhub.cameras.probe import ProbeResult, probe_pool
     from gridhub.cameras.service import probe_all
-    from gridhub.cameras.status import stream_count
 
     cli = context(ctx)
     settings = cli.settings
-    with cli.sessions() as session:
-        streams = stream_count(session)
-    pool = probe_pool(settings.cameras, streams)
+    pool = probe_pool(settings.cameras)
     done = 0
 
     def progress(result: ProbeResult) -> None:

@@ -1,36 +1,40 @@
-"""Stream health probes with OpenCV: open, read a few frames, judge the picture.
+"""Stream health probes: open, read a few frames, judge the picture.
 
-Each probe runs in a worker process with open/read timeouts; a round runs at most
-``concurrency`` at once and gives up on a probe past its deadline, so one hung
-stream cannot stall the round.
+Probes run in threads of the hub through PyAV (FFmpeg's libraries), which waits on the
+network and decodes without the GIL. OpenCV's capture opens one stream at a time per process
+(a global lock around FFmpeg's open: 20 threads opened 20 streams no faster than one), which
+took a worker process (~170 MB) per stream in flight; PyAV opens hundreds side by side in one
+process. A round runs at most ``probe_concurrency`` probes at once and gives up on a probe
+past its deadline, so one hung stream cannot stall the round.
 """
 
 import itertools
-import multiprocessing
 import os
 import queue
 import statistics
 import time
 from collections.abc import Callable, Sequence
-from concurrent.futures import Executor, Future, ProcessPoolExecutor
+from concurrent.futures import Executor, Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import partial
 
+import av
 import cv2
 import numpy as np
+from av.container import InputContainer
 
 from gridhub.cameras.logins import Login, login_problem, with_login
 from gridhub.config.cameras import CamerasConfig
 
 # FFmpeg's RTSP defaults probe the stream for seconds and try UDP first; TCP and a short
-# probe bring opening from ~2.5 s to ~0.6 s. Only set if the operator has not chosen otherwise.
+# probe bring opening from ~2.5 s to ~0.6 s. Only set if the operator has not chosen otherwise;
+# OpenCV's captures (snapshots, live view) and the probes both follow the operator's choice.
 FFMPEG_OPTIONS_ENV = "OPENCV_FFMPEG_CAPTURE_OPTIONS"
 FFMPEG_OPTIONS = "rtsp_transport;tcp|analyzeduration;500000|probesize;32768"
 # A dead camera is recorded with its reason; FFmpeg and OpenCV printing it too, for every
-# camera in every round, would bury the hub's own log.
+# camera in every round, would bury the hub's own log. (PyAV drops FFmpeg's log unless asked.)
 FFMPEG_LOGLEVEL_ENV = "OPENCV_FFMPEG_LOGLEVEL"
 FFMPEG_QUIET = "-8"
-WARM_UP_S = 0.05
 THUMB_SIZE = (64, 48)  # cheap to compare; enough to tell black, frozen and moving apart
 
 
@@ -50,6 +54,12 @@ class ProbeResult:
     width: int | None = None
     height: int | None = None
     elapsed_s: float = 0.0
+
+
+def ffmpeg_options() -> dict[str, str]:
+    """FFmpeg's options for opening a stream, in OpenCV's ``key;value|key;value`` form."""
+    text = os.environ.get(FFMPEG_OPTIONS_ENV, FFMPEG_OPTIONS)
+    return dict(pair.split(";", 1) for pair in text.split("|") if ";" in pair)
 
 
 def configure_opencv() -> None:
@@ -75,28 +85,49 @@ def open_capture(url: str, config: CamerasConfig, login: Login | None = None) ->
 def probe_stream(target: ProbeTarget, config: CamerasConfig) -> ProbeResult:
     """Open ``target`` and judge it; blocking, so call it from a thread."""
     started = time.monotonic()
-    capture = open_capture(target.url, config, target.login)
+    timeouts = (config.open_timeout_ms / 1000, config.read_timeout_ms / 1000)
     try:
-        if not capture.isOpened():
-            refused = login_problem(target.url, target.login, config.open_timeout_ms / 1000)
-            return _result(target, "offline", refused or "stream cannot be opened", started)
-        thumbs, stamps, shape = [], [], None
-        for _ in range(config.probe_frames):
-            ok, frame = capture.read()
-            if not ok:
-                break
-            shape = frame.shape
-            grey = cv2.cvtColor(frame, cv2.COLOR_BGR2GRAY) if frame.ndim == 3 else frame
-            thumbs.append(cv2.resize(grey, THUMB_SIZE, interpolation=cv2.INTER_AREA))
-            stamps.append((capture.get(cv2.CAP_PROP_POS_MSEC), time.monotonic()))
-    finally:
-        capture.release()
+        container = av.open(
+            with_login(target.url, target.login),
+            container_options=ffmpeg_options(),
+            timeout=timeouts,
+        )
+    except av.FFmpegError:  # its message names the URL, login and all: never shown
+        refused = login_problem(target.url, target.login, timeouts[0])
+        return _result(target, "offline", refused or "stream cannot be opened", started)
+    with container:
+        thumbs, stamps, shape = _read(container, config.probe_frames)
     if not thumbs or shape is None:
         return _result(target, "offline", "no frames received", started)
     fps = _fps(stamps)
-    height, width = shape[:2]
+    height, width = shape
     status, reason = judge(thumbs, fps, config)
     return _result(target, status, reason, started, fps, width, height)
+
+
+def _read(
+    container: InputContainer, frames: int
+) -> tuple[list[np.ndarray], list[tuple[float, float]], tuple[int, int] | None]:
+    """Up to ``frames`` grey thumbnails, (stream ms, monotonic s) stamps and the frame size."""
+    thumbs: list[np.ndarray] = []
+    stamps: list[tuple[float, float]] = []
+    shape = None
+    if not container.streams.video:
+        return thumbs, stamps, shape
+    stream = container.streams.video[0]
+    stream.thread_count = 1  # a few frames each: probes run side by side, not decoder threads
+    try:
+        for frame in container.decode(stream):
+            shape = (frame.height, frame.width)
+            # Through BGR as OpenCV's capture gave it: the same thumbnails, the same thresholds.
+            grey = cv2.cvtColor(frame.to_ndarray(format="bgr24"), cv2.COLOR_BGR2GRAY)
+            thumbs.append(cv2.resize(grey, THUMB_SIZE, interpolation=cv2.INTER_AREA))
+            stamps.append(((frame.time or 0.0) * 1000, time.monotonic()))
+            if len(thumbs) >= frames:
+                break
+    except av.FFmpegError:  # the stream stopped (read timeout, end, bad data): judge what came
+        pass
+    return thumbs, stamps, shape
 
 
 def judge(
@@ -138,27 +169,10 @@ def _result(
     return ProbeResult(target.code, status, reason, fps, width, height, elapsed)
 
 
-def probe_pool(config: CamerasConfig, streams: int) -> Executor:
-    """Worker processes for probes: OpenCV's FFmpeg backend opens one stream at a time
-    per process (a global lock), so threads alone would serialise every open.
-
-    As many workers as ``streams`` (at most ``config.probe_concurrency``) are started now;
-    more start only when a round has more streams than idle workers.
-    """
-    # Never fork the threaded hub itself: workers fork from a clean server process that has
-    # imported OpenCV once, which starts dozens of workers in seconds (spawn: ~4 s each).
-    context = multiprocessing.get_context("forkserver")
-    context.set_forkserver_preload(["__main__", __name__])  # children skip both imports
-    pool = ProcessPoolExecutor(
-        max_workers=config.probe_concurrency,
-        mp_context=context,
-        initializer=configure_opencv,
-    )
-    # Start every worker now: a cold start (importing OpenCV) must not eat probe deadlines.
-    count = min(streams, config.probe_concurrency)
-    for started in [pool.submit(time.sleep, WARM_UP_S) for _ in range(count)]:
-        started.result()
-    return pool
+def probe_pool(config: CamerasConfig) -> Executor:
+    """Threads for probes, at most ``config.probe_concurrency``; each starts only when a
+    round has more probes running than threads idle (a probe of 4 cameras starts 4)."""
+    return ThreadPoolExecutor(config.probe_concurrency, thread_name_prefix="camera-probe")
 
 
 def run_round(
@@ -170,7 +184,8 @@ def run_round(
     """Probe every target, ``config.probe_concurrency`` at a time; results in target order.
 
     A probe still running after ``config.probe_deadline_s`` is reported offline and no
-    longer waited for (its worker ends on OpenCV's own timeouts), so the round goes on.
+    longer waited for (its thread ends on FFmpeg's open and read timeouts), so the round
+    goes on.
     """
     done: queue.Queue[tuple[int, Future[ProbeResult]]] = queue.Queue()
     results: dict[int, ProbeResult] = {}

@@ -1,7 +1,7 @@
 """The cameras service of the hub: periodic probe rounds, and the state live views share.
 
-Rounds run in the service's own thread, probes in worker processes: nothing here waits on
-the ingest loop or holds it up.
+Rounds run in the service's own thread, probes in a pool of threads (``probe_pool``):
+nothing here waits on the ingest loop or holds it up.
 """
 
 import logging
@@ -20,13 +20,7 @@ from gridhub.cameras.logins import Login
 from gridhub.cameras.models import Camera
 from gridhub.cameras.probe import ProbeResult, probe_pool, run_round
 from gridhub.cameras.snapshots import SnapshotCache, Source
-from gridhub.cameras.status import (
-    StatusChange,
-    apply_results,
-    camera_login,
-    probe_targets,
-    stream_count,
-)
+from gridhub.cameras.status import StatusChange, apply_results, camera_login, probe_targets
 from gridhub.config import Settings
 from gridhub.db import transaction, utcnow
 from gridhub.events import EventSink
@@ -83,7 +77,10 @@ class CamerasService:
         if self.frigate is not None:
             self.frigate.start()
         self._stop.clear()
-        self._thread = threading.Thread(target=self._run, name="camera-probes", daemon=True)
+        pool = self._pool = probe_pool(self.settings.cameras)  # no cameras, no probe threads
+        self._thread = threading.Thread(
+            target=self._run, args=(pool,), name="camera-probes", daemon=True
+        )
         self._thread.start()
 
     def stop(self) -> None:
@@ -120,20 +117,13 @@ class CamerasService:
             self.login(camera),
         )
 
-    def _run(self) -> None:
+    def _run(self, pool: Executor) -> None:
         interval = self.settings.cameras.probe_interval_s
         while not self._stop.is_set():
             started = time.monotonic()
             try:
-                with self.sessions() as session:
-                    streams = stream_count(session)
-                if streams and self._pool is None:  # no cameras, no worker processes
-                    self._pool = probe_pool(self.settings.cameras, streams)
-                if self._pool is None or self._stop.is_set():
-                    self._stop.wait(interval)
-                    continue
                 results, changes = probe_all(
-                    self.sessions, self.settings, self._pool, self.box, sink=self.sink
+                    self.sessions, self.settings, pool, self.box, sink=self.sink
                 )
                 self._last = {
                     "last_round_at": utcnow().isoformat(),

@@ -4,7 +4,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload
 
 from gridhub.cameras.logins import Login
@@ -36,12 +36,6 @@ def probe_targets(session: Session, box: SecretBox) -> list[ProbeTarget]:
         for c in session.scalars(query)
         if (sealed := c.sub_stream_url or c.stream_url) is not None  # always: the query asks
     ]
-
-
-def stream_count(session: Session) -> int:
-    """How many feeds ``probe_targets`` would give (a probe pool's size), opening nothing."""
-    query = select(func.count()).select_from(Camera).where(Camera.stream_url.is_not(None))
-    return session.scalar(query) or 0
 
 
 def camera_login(camera: Camera, box: SecretBox) -> Login | None:

@@ -46,7 +46,7 @@ class CamerasConfig(Section):
 
     probe_interval_s: float = Field(60.0, gt=0, description="Seconds between probe rounds.")
     probe_concurrency: int = Field(
-        24, ge=1, le=1024, description="Streams probed at once, each in a worker process."
+        64, ge=1, le=1024, description="Streams probed at once, each in a thread of the hub."
     )
     open_timeout_ms: int = Field(5000, ge=100, description="Give up opening a stream after this.")
     read_timeout_ms: int = Field(

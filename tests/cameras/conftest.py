@@ -62,6 +62,6 @@ def rtsp_server() -> Iterator[RtspServer]:
 
 @pytest.fixture(scope="session")
 def pool() -> Iterator[object]:
-    executor = probe_pool(FAST, FAST.probe_concurrency)
+    executor = probe_pool(FAST)
     yield executor
     executor.shutdown(cancel_futures=True)

@@ -25,15 +25,28 @@ BOX = SecretBox([Fernet.generate_key()])
 NOW = datetime(2026, 6, 1, 4, 0, tzinfo=UTC)  # noon in China: everyone on duty
 
 
-def test_a_pool_for_two_cameras_starts_two_workers_not_its_ceiling(rtsp_server):
+def test_a_probe_of_four_cameras_starts_four_threads_not_its_ceiling(rtsp_server):
     config = FAST.model_copy(update={"probe_concurrency": 24})
-    pool = probe_pool(config, streams=2)
+    pool = probe_pool(config)
     try:
-        targets = [ProbeTarget(name, rtsp_server.url(name)) for name in ("ball", "black")]
-        assert [r.status for r in run_round(targets, config, pool)] == ["online", "degraded"]
-        assert len(pool._processes) == 2  # type: ignore[attr-defined]  # each ~170 MB resident
+        names = ["ball", "black", "frozen", "nosuch"]
+        targets = [ProbeTarget(name, rtsp_server.url(name)) for name in names]
+        statuses = [r.status for r in run_round(targets, config, pool)]
+        assert statuses == ["online", "degraded", "degraded", "offline"]
+        assert 1 <= len(pool._threads) <= 4  # type: ignore[attr-defined]
     finally:
         pool.shutdown(cancel_futures=True)
+
+
+def test_refused_streams_are_offline_at_once_not_after_the_open_timeout(pool):
+    """Nothing listens: each probe ends on the refused connection, not on the 20 s timeout."""
+    config = FAST.model_copy(update={"open_timeout_ms": 20_000, "probe_deadline_s": 30.0})
+    targets = [ProbeTarget(f"C{i}", f"rtsp://127.0.0.1:{free_port()}/x") for i in range(10)]
+    started = time.monotonic()
+    results = run_round(targets, config, pool)
+    wall = time.monotonic() - started
+    assert {(r.status, r.reason) for r in results} == {("offline", "stream cannot be opened")}
+    assert wall < 5.0, f"10 refused streams took {wall:.1f} s"
 
 
 def test_round_tells_moving_black_frozen_and_missing_streams_apart(rtsp_server, pool):

@@ -3,6 +3,7 @@
 server asking for a login (digest and basic). A wrong password is said as such in health."""
 
 import asyncio
+import logging
 from collections.abc import Iterator
 
 import cv2
@@ -52,10 +53,18 @@ def locked(request: pytest.FixtureRequest) -> Iterator[RtspServer]:
     ids=["registered login", "wrong password", "no login"],
 )
 def test_a_stream_asking_for_a_login_probes_with_the_registered_one(
-    locked: RtspServer, login: Login | None, status: str, reason: str | None
+    locked: RtspServer,
+    login: Login | None,
+    status: str,
+    reason: str | None,
+    capfd: pytest.CaptureFixture[str],
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
+    caplog.set_level(logging.DEBUG)
     result = probe_stream(ProbeTarget("CAM1", locked.url("ball"), login), FAST)
     assert (result.status, result.reason) == (status, reason)
+    printed = "".join(capfd.readouterr()) + caplog.text  # FFmpeg's errors name the URL
+    assert login is None or login.password not in printed + repr(result)
 
 
 def test_the_login_is_never_in_what_is_shown() -> None:
@@ -124,7 +133,7 @@ def test_registered_once_the_login_opens_snapshots_live_view_and_probes(api, ses
     assert live.status_code == 200 and live.content.count(b"Content-Type: image/jpeg") == 2
     refused = client.get("/api/v1/cameras/CAM2/snapshot", headers=headers)
     assert refused.status_code == 502
-    pool = probe_pool(FAST, 2)
+    pool = probe_pool(FAST)
     try:
         results, _ = probe_all(
             sessions, settings.model_copy(update={"cameras": FAST}), pool, service.box

@@ -20,7 +20,7 @@ from typing import IO
 
 SYSTEM_PYTHON = "/usr/bin/python3"
 H264 = (
-    "x264enc tune=zerolatency speed-preset=ultrafast key-int-max={fps} "
+    "x264enc tune=zerolatency speed-preset=ultrafast key-int-max={fps} threads=1 "
     "! rtph264pay name=pay0 pt=96 config-interval=1"
 )
 MJPEG = "jpegenc quality=60 ! rtpjpegpay name=pay0 pt=26"
