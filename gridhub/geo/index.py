@@ -1,4 +1,4 @@
-"""The point → grid spatial index: pure shapely and numpy, no database.
+"""The point → grid spatial index: shapely, numpy and numba-compiled loops, no database.
 
 A point is answered from a precomputed raster (gridhub/geo/raster.py) when its cell lies wholly
 inside one grid or outside every grid; a point in a cell that a boundary touches is tested
@@ -10,6 +10,7 @@ the grid whose code sorts first.
 """
 
 import math
+import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -21,7 +22,8 @@ from pyproj import Geod
 from shapely import Geometry, STRtree
 
 from gridhub.geo.edges import Edges, expand
-from gridhub.geo.raster import BAND_CELLS, FIRST_SLOT, NO_GRID, TREE, Raster, build_raster
+from gridhub.geo.kernels import FIRST_SLOT, NO_GRID, TREE
+from gridhub.geo.raster import BAND_CELLS, Raster, build_raster
 
 # Raster resolution: about this many cells per grid, capped in memory (int32 cells, 1 GiB at
 # most, reached by a province's 1M grids). 256 cells a grid leaves ~15 % of points (those near
@@ -32,8 +34,9 @@ MAX_CELLS = 256_000_000
 # Above this many vertices a grid's point test uses GEOS's prepared (indexed) polygon; below,
 # preparing costs more than it saves.
 PREPARE_ABOVE_VERTICES = 64
-# Up to this many edges a point test runs in numpy (all pairs at once); above, in GEOS.
-NUMPY_TEST_MAX_EDGES = 48
+# Up to this many edges a candidate is tested by the compiled ray count (~1 µs at this size,
+# about a prepared GEOS test with its call); above, GEOS's indexed test is cheaper.
+COMPILED_TEST_MAX_EDGES = 1024
 _GEOD = Geod(ellps="WGS84")
 
 
@@ -55,6 +58,7 @@ class GridIndex:
         cells_per_grid: int = CELLS_PER_GRID,
         max_cells: int = MAX_CELLS,
         band_cells: int = BAND_CELLS,
+        threads: int | None = None,
     ) -> None:
         if len(codes) != len(geometries):
             raise ValueError("codes and geometries differ in length")
@@ -75,14 +79,24 @@ class GridIndex:
         if big.size:
             self._testers[big] = shapely.from_wkb(shapely.to_wkb(self.geometries[big]))
             shapely.prepare(self._testers[big])
+        # Building and locating use every core this process may run on (numba and shapely
+        # release the GIL).
+        self._threads = threads or len(os.sched_getaffinity(0))
         self._raster = (
-            build_raster(self.geometries, self._edges, cells_per_grid, max_cells, band_cells)
+            build_raster(
+                self.geometries, self._edges, cells_per_grid, max_cells, band_cells, self._threads
+            )
             if len(self.codes)
             else None
         )
 
     def __len__(self) -> int:
         return len(self.codes)
+
+    @property
+    def threads(self) -> int:
+        """How many threads a build or a large lookup runs on."""
+        return self._threads
 
     @property
     def raster_shape(self) -> tuple[int, int]:
@@ -98,8 +112,8 @@ class GridIndex:
         raster = self._raster
         if raster is None:
             return np.full(x.shape, NO_GRID, dtype=np.int32)
-        result = raster.lookup(x, y)
-        border = np.flatnonzero(result <= FIRST_SLOT)
+        result = raster.locate(x, y, self._edges, COMPILED_TEST_MAX_EDGES, self._threads)
+        border = np.flatnonzero(result <= FIRST_SLOT)  # the compiled test left these to GEOS
         if border.size:
             result[border] = self._test_candidates(raster, x[border], y[border], result[border])
         tree = np.flatnonzero(result == TREE)
@@ -127,20 +141,13 @@ class GridIndex:
         y: NDArray[np.float64],
         values: NDArray[np.int32],
     ) -> NDArray[np.int32]:
-        # Every (point, candidate) pair is tested at once: by counting ray crossings in numpy for
-        # small polygons, by GEOS for big ones and where rounding leaves the count in doubt.
+        # Points near an edge, or with a big candidate: every (point, candidate) pair in GEOS.
         # Candidates are in code order, so a point's first covering candidate is its grid.
         slot = FIRST_SLOT - values.astype(np.int64)
         start = raster.offsets[slot].astype(np.int64)
         point, position = expand(start, raster.offsets[slot + 1] - start)
         grid = raster.candidates[position].astype(np.int64)
-        covered = np.zeros(grid.size, dtype=bool)
-        small = np.flatnonzero(self._edges.counts(grid) <= NUMPY_TEST_MAX_EDGES)
-        covered[small], certain = self._edges.covers(grid[small], x[point[small]], y[point[small]])
-        ask = np.ones(grid.size, dtype=bool)
-        ask[small[certain]] = False
-        ask = np.flatnonzero(ask)
-        covered[ask] = shapely.intersects_xy(self._testers[grid[ask]], x[point[ask]], y[point[ask]])
+        covered = shapely.intersects_xy(self._testers[grid], x[point], y[point])
         point, grid = point[covered], grid[covered]
         first = np.ones(point.size, dtype=bool)
         first[1:] = point[1:] != point[:-1]
