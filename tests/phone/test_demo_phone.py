@@ -7,7 +7,7 @@ from shapely.geometry import Point, shape
 
 from gridhub.db import transaction
 from gridhub.demo.loader import PHONE_USER, reset_phone_user
-from tests.api.conftest import dashboard, demo_hub, with_cameras  # noqa: F401  (fixtures)
+from tests.api.conftest import dashboard, demo_hub, frigate, with_cameras  # noqa: F401  (fixtures)
 from tests.demo.test_demo import features
 
 pytestmark = pytest.mark.parametrize("database_url", ["spatialite"], indirect=True)
