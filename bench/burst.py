@@ -51,8 +51,10 @@ class Curve:
     def rates(self, head: int) -> tuple[float, float, float]:
         """msg/s over the whole burst, over its first ``head`` messages and over the rest."""
         end, mid = self.reached(self.total), self.reached(head)
-        if not end or not mid or self.total <= head:
+        if not end:
             return 0.0, 0.0, 0.0
+        if not mid or self.total <= head:  # a burst no larger than its head
+            return self.total / end, 0.0, 0.0
         return self.total / end, head / mid, (self.total - head) / max(end - mid, 1e-9)
 
 
@@ -188,40 +190,46 @@ def run(
     repeat: int,
     other: Path | None = None,
 ) -> None:
-    """``repeat`` bursts into a fresh hub of this checkout (and, alternating, of ``other``)
-    between two no-op subscriber bursts; medians, and a figure of the median runs."""
+    """``repeat`` rounds of: a no-op subscriber burst, then a burst into a fresh hub of this
+    checkout (and first of ``other``'s). The shared machine's load swings within a minute,
+    so each hub run is set against the no-op run of its own round; medians, and a figure of
+    the median round."""
     print(f"burst: {count:,} QoS 1 check-ins at once, fresh hub process; {load()}", flush=True)
-    before = noop_burst(port, count, "nb")
-    print(f"  no-op before: {report(before, count)}", flush=True)
     checkouts = [REPO] if other is None else [other, REPO]
-    runs: dict[Path, list[Curve]] = {checkout: [] for checkout in checkouts}
+    rounds: list[tuple[Curve, dict[Path, Curve]]] = []
     for n in range(repeat):
+        noop = noop_burst(port, count, f"n{n}")
+        print(f"  round {n + 1} {noop.label}: {report(noop, count)}", flush=True)
+        hubs = {}
         for checkout in checkouts:
-            curve = hub_burst(env, engine, port, count, f"b{n}{len(runs[checkout])}", checkout)
-            runs[checkout].append(curve)
-            print(f"  {curve.label} run {n + 1}: {report(curve, count)}; {load()}", flush=True)
-    after = noop_burst(port, count, "na")
-    print(f"  no-op after: {report(after, count)}", flush=True)
-    base = max(before.rates(HEAD)[0], after.rates(HEAD)[0])
-    shown = [max(before, after, key=lambda c: c.rates(HEAD)[0])]
-    for curves in runs.values():
-        curves.sort(key=lambda c: c.rates(HEAD)[0])
-        middle = curves[len(curves) // 2]
-        shown.insert(0, middle)
-        total, head, rest = middle.rates(HEAD)
+            hubs[checkout] = curve = hub_burst(env, engine, port, count, f"b{n}", checkout)
+            print(f"  round {n + 1} {curve.label}: {report(curve, count)}; {load()}", flush=True)
+        rounds.append((noop, hubs))
+    for checkout in checkouts:
+        ranked = sorted(rounds, key=lambda r: r[1][checkout].rates(HEAD)[0] / _rate(r[0]))
+        noop, hubs = ranked[len(ranked) // 2]
+        curve = hubs[checkout]
+        total, head, rest = curve.rates(HEAD)
         print(
-            f"  {middle.label}: median {total:,.0f} msg/s"
-            f" (runs {', '.join(f'{c.rates(HEAD)[0]:,.0f}' for c in curves)});"
+            f"  {curve.label}: median round {total:,.0f} msg/s beside no-op {_rate(noop):,.0f};"
+            f" ratio {total / _rate(noop):.2f} (rounds"
+            f" {', '.join(f'{r[1][checkout].rates(HEAD)[0] / _rate(r[0]):.2f}' for r in rounds)});"
             f" first {HEAD:,} {head:,.0f} msg/s, rest {rest:,.0f} msg/s;"
-            f" CPU {middle.cpu_s / count * 1e6:.0f} µs/msg;"
-            f" no-op best {base:,.0f} msg/s; ratio {total / base:.2f}"
+            f" CPU {curve.cpu_s / count * 1e6:.0f} µs/msg (no-op {noop.cpu_s / count * 1e6:.0f})"
         )
     print(f"  {load()} on {os.cpu_count()} cores")
+    ranked = sorted(rounds, key=lambda r: r[1][REPO].rates(HEAD)[0] / _rate(r[0]))
+    noop, hubs = ranked[len(ranked) // 2]
+    shown = [hubs[checkout] for checkout in reversed(checkouts)] + [noop]
     path = REPO / "bench" / "figures" / f"ingest-burst-{count}.svg"
     path.parent.mkdir(exist_ok=True)
     title = f"Burst of {count:,} QoS 1 check-ins into a fresh hub: first publish → done"
     path.write_text(svg_chart(title, shown, [shown[0].published_s]))
-    print(f"  figure: {path}")
+    print(f"  figure (median round of this checkout's hub): {path}")
+
+
+def _rate(curve: Curve) -> float:
+    return curve.rates(HEAD)[0] or 1.0
 
 
 WIDTH, HEIGHT, LEFT, RIGHT, TOP, BOTTOM = 760, 420, 70, 20, 40, 50
