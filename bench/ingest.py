@@ -6,15 +6,17 @@ publisher (pre-encoded frames; paho's publisher tops out near 4,800 msg/s). It c
 arrived rather than trusting the publisher.
 
     .venv/bin/python -m bench.ingest [-n 200000] [--paced 2000 --paced-seconds 10]
+    .venv/bin/python -m bench.ingest --burst 50000 [--repeat 3] [--compare /work/main]
+
+``--burst N`` times a fresh hub process from the first publish of N check-ins to the last
+commit, beside a no-op paho subscriber on the same broker (bench/burst.py), and draws both
+curves into bench/figures/; ``--compare`` runs another checkout's hub in turn (before/after).
 """
 
 import argparse
 import multiprocessing
 import os
-import socket
 import statistics
-import struct
-import subprocess
 import sys
 import tempfile
 import threading
@@ -22,82 +24,17 @@ import time
 import uuid
 from pathlib import Path
 
-import orjson
 import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
 from sqlalchemy import text
 
+from bench import burst as bursts
+from bench.burst import cpu_seconds, load, start_hub
+from bench.rawmqtt import TOPIC, publish
 from gridhub.db import make_engine, make_session_factory, upgrade
 from tests.ingest.conftest import seed_town
 from tests.support import databases
 from tests.support.mosquitto import Mosquitto, mosquitto_binary
-
-REPO = Path(__file__).resolve().parents[1]
-TOPIC = b"gridhub/v1/patrol/W1/checkin"
-
-
-def _varint(n: int) -> bytes:
-    out = bytearray()
-    while True:
-        byte, n = n % 128, n // 128
-        out.append(byte | (0x80 if n else 0))
-        if not n:
-            return bytes(out)
-
-
-def _frame(pid: int, payload: bytes) -> bytes:
-    body = struct.pack("!H", len(TOPIC)) + TOPIC + struct.pack("!H", pid) + payload
-    return b"\x32" + _varint(len(body)) + body
-
-
-def _payload(n: int, tag: str) -> bytes:
-    return orjson.dumps(
-        {"id": f"{tag}{n}", "ts": time.time() * 1000, "lon": 113.305, "lat": 23.105}
-    )
-
-
-def publish(port: int, count: int, tag: str, rate: float | None) -> None:
-    """Raw MQTT 3.1.1 QoS 1 publisher; waits for every PUBACK before it returns."""
-    sock = socket.create_connection(("127.0.0.1", port))
-    client_id = f"bench-pub-{tag}".encode()
-    variable = b"\x00\x04MQTT\x04\x02\x00\x3c" + struct.pack("!H", len(client_id)) + client_id
-    sock.sendall(b"\x10" + _varint(len(variable)) + variable)
-    assert sock.recv(4)[:2] == b"\x20\x02"
-    acked = 0
-    done = threading.Event()
-
-    def read_acks() -> None:
-        nonlocal acked
-        buffer = b""
-        while acked < count:
-            chunk = sock.recv(65536)
-            if not chunk:
-                break
-            buffer += chunk
-            whole = len(buffer) // 4
-            acked += whole
-            buffer = buffer[whole * 4 :]
-        done.set()
-
-    threading.Thread(target=read_acks, daemon=True).start()
-    started = time.monotonic()
-    chunk = 200 if rate is None else max(1, int(rate / 100))
-    sent = 0
-    while sent < count:
-        while sent - acked > 30000:  # stay inside the 16-bit packet id space
-            time.sleep(0.001)
-        n = min(chunk, count - sent)
-        # Payloads are encoded just before sending so that ts is the publish time.
-        sock.sendall(
-            b"".join(_frame((sent + i) % 65535 + 1, _payload(sent + i, tag)) for i in range(n))
-        )
-        sent += n
-        if rate is not None:
-            pause = started + sent / rate - time.monotonic()
-            if pause > 0:
-                time.sleep(pause)
-    done.wait(600)
-    sock.close()
 
 
 def baseline(port: int, count: int) -> float:
@@ -156,21 +93,16 @@ def progress(label: str, engine: object, target: int, start_count: int) -> tuple
     return time.monotonic() - started, rows - start_count
 
 
-def cpu_seconds(pid: int) -> float:
-    """User + system CPU time of a process so far (Linux /proc)."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
-def load() -> str:
-    return "load average " + " ".join(f"{value:.1f}" for value in os.getloadavg())
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("-n", type=int, default=200_000, help="check-ins in the throughput run")
     parser.add_argument("--paced", type=float, default=2000, help="msg/s of the latency run")
     parser.add_argument("--paced-seconds", type=float, default=10)
+    parser.add_argument("--burst", type=int, default=0, help="check-ins of a burst run instead")
+    parser.add_argument("--repeat", type=int, default=3, help="hub runs of the burst")
+    parser.add_argument(
+        "--compare", type=Path, help="with --burst: also run the hub of this checkout (e.g. main)"
+    )
     args = parser.parse_args()
     binary = mosquitto_binary()
     if binary is None:
@@ -181,31 +113,26 @@ def main() -> None:
     name = f"gridhub_bench_{uuid.uuid4().hex[:8]}"
     url = databases.create_postgis(name)
     engine = make_engine(url)
-    hub: subprocess.Popen[str] | None = None
+    hub = None
     try:
         upgrade(engine)
         with make_session_factory(engine)() as session:
             seed_town(session)
-        print(f"baseline: no-op paho subscriber, {args.n:,} QoS 1 messages …", flush=True)
-        print(f"  machine: {load()} on {os.cpu_count()} cores", flush=True)
-        base = baseline(broker.port, args.n)
-        print(f"  no-op paho subscriber: {base:,.0f} msg/s")
         env = {
             **os.environ,
             "GRIDHUB_DATABASE_URL": url,
             "GRIDHUB_MQTT_URL": broker.url,
             "GRIDHUB_DATA_DIR": str(workdir),
             "GRIDHUB_MQTT__CLIENT_ID": "bench-hub",
-            "PYTHONPATH": str(REPO),
         }
-        hub = subprocess.Popen(
-            [sys.executable, "-m", "tests.ingest.hub_runner"],
-            env=env,
-            cwd=REPO,
-            stdout=subprocess.PIPE,
-            text=True,
-        )
-        assert hub.stdout is not None and hub.stdout.readline().strip() == "ready"
+        print(f"  machine: {load()} on {os.cpu_count()} cores", flush=True)
+        if args.burst:
+            bursts.run(env, engine, broker.port, args.burst, args.repeat, args.compare)
+            return
+        print(f"baseline: no-op paho subscriber, {args.n:,} QoS 1 messages …", flush=True)
+        base = baseline(broker.port, args.n)
+        print(f"  no-op paho subscriber: {base:,.0f} msg/s")
+        hub = start_hub(env)
         print(f"hub: {args.n:,} check-ins as fast as the broker takes them …", flush=True)
         print(f"  machine before: {load()} on {os.cpu_count()} cores", flush=True)
         cpu_before = cpu_seconds(hub.pid)

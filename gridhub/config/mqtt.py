@@ -36,7 +36,8 @@ class MqttConfig(Section):
         2000,
         ge=10,
         le=65535,
-        description="Unacknowledged QoS 1 messages the broker may have in flight to the hub.",
+        description="Unacknowledged QoS 1 messages the broker may have in flight to the hub; "
+        "the hub stops reading while this many wait to be stored.",
     )
     reconnect_min_s: float = Field(0.5, gt=0)
     reconnect_max_s: float = Field(30.0, gt=0)

@@ -26,6 +26,9 @@ class Locator(Protocol):
 
     def grids_intersecting(self, geometry: shapely.Geometry) -> list[str]: ...
 
+    def refresh(self) -> None:
+        """Build (or rebuild) the index now rather than on the first lookup."""
+
 
 @dataclass(slots=True)
 class Item:

@@ -220,8 +220,16 @@ class IngestService:
             settings.ingest.db_retry_max_s,
             timedelta(days=settings.ingest.dead_letter_retention_days),
         )
+        # The hub holds at most its receive maximum unstored, whether or not the broker
+        # keeps to it (Mosquitto 2.0 with max_queued_messages 0 sends a whole burst at once).
+        # The grid index is built before the first batch, not by it: over a province's grids
+        # that takes seconds, and on a fresh hub the first burst would wait for it.
         self.batcher = Batcher(
-            self.runner, settings.ingest.batch_size, settings.ingest.batch_wait_ms / 1000
+            self.runner,
+            settings.ingest.batch_size,
+            settings.ingest.batch_wait_ms / 1000,
+            max_pending=config.receive_maximum,
+            prepare=locator.refresh,
         )
         self.client = MqttClient(
             config,
@@ -230,6 +238,7 @@ class IngestService:
             self.batcher.put,
             protocol="3.1.1" if embedded else None,
             status_topic=topics.build(Kind.HUB_STATUS),
+            wait_for_room=self.batcher.wait_for_room,
         )
 
     def _ack(self, batch: Sequence[Received]) -> int:

@@ -6,7 +6,6 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
 from urllib.parse import unquote, urlsplit
 
 import paho.mqtt.client as mqtt
@@ -17,6 +16,7 @@ from paho.mqtt.reasoncodes import ReasonCode
 
 from gridhub.config.mqtt import MqttConfig
 from gridhub.mqtt.inbound import Received
+from gridhub.mqtt.reader import BufferedReadClient, always_room
 
 log = logging.getLogger(__name__)
 
@@ -24,57 +24,6 @@ UNSUPPORTED_PROTOCOL = 132  # MQTT 5 CONNACK reason "Unsupported protocol versio
 CONNACK_TIMEOUT_S = 3.0
 """In auto mode, an MQTT 5 CONNECT left unanswered this long means a 3.1.1-only broker
 (amqtt does not answer a CONNECT carrying MQTT 5 properties)."""
-READ_CHUNK_BYTES = 256 * 1024
-"""Socket read size of the hub's client: one recv() brings in hundreds of check-ins."""
-
-
-class BufferedReadClient(mqtt.Client):
-    """paho-mqtt, reading its socket in large chunks.
-
-    paho reads each packet with recv(1), recv(1), recv(n), after one select() per packet;
-    at thousands of messages a second those system calls cost more than the messages.
-    Here ``_sock_recv`` (paho's single read primitive, with socket ``recv`` semantics)
-    serves paho from a buffer filled READ_CHUNK_BYTES at a time, and ``loop_read`` drains
-    the buffer before paho asks select() again, so no buffered packet waits.
-    """
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self._read_buffer = b""
-        self._read_pos = 0
-        self._read_socket: object = None
-        self.connect_error: OSError | None = None
-
-    def reconnect(self) -> mqtt.MQTTErrorCode:
-        # paho's on_connect_fail is not told why; keep the reason (refused, TLS...) for it.
-        try:
-            return super().reconnect()
-        except OSError as exc:
-            self.connect_error = exc
-            raise
-
-    def _sock_recv(self, bufsize: int) -> bytes:
-        if self._read_socket is not self._sock:  # a new connection: drop the old one's bytes
-            self._read_buffer, self._read_pos, self._read_socket = b"", 0, self._sock
-        if self._read_pos >= len(self._read_buffer):
-            chunk = super()._sock_recv(READ_CHUNK_BYTES)
-            if not chunk:
-                return chunk  # the broker closed the connection
-            self._read_buffer, self._read_pos = chunk, 0
-        end = self._read_pos + bufsize
-        data = self._read_buffer[self._read_pos : end]
-        self._read_pos += len(data)
-        return data
-
-    def loop_read(self, max_packets: int = 1) -> mqtt.MQTTErrorCode:
-        rc = super().loop_read(max_packets)
-        while (
-            rc == mqtt.MQTTErrorCode.MQTT_ERR_SUCCESS
-            and self._sock is not None
-            and self._read_pos < len(self._read_buffer)
-        ):
-            rc = super().loop_read(max_packets)
-        return rc
 
 
 @dataclass(frozen=True)
@@ -104,6 +53,7 @@ class MqttClient:
     """Subscribes to ``subscriptions`` and hands every message to ``deliver`` without blocking.
 
     Messages are acknowledged only through :meth:`ack`, after their batch is committed.
+    ``wait_for_room(timeout)`` says whether to read more (see ``BufferedReadClient``).
     ``generation`` counts connections: a message id from an earlier connection must not be
     acknowledged on a later one (the broker redelivers it instead, and dedup drops it).
     """
@@ -116,8 +66,10 @@ class MqttClient:
         deliver: Callable[[Received], None],
         protocol: str | None = None,
         status_topic: str | None = None,
+        wait_for_room: Callable[[float], bool] = always_room,
     ) -> None:
         self.config = config
+        self._wait_for_room = wait_for_room
         self.address = address
         self.subscriptions = list(subscriptions)
         self._deliver = deliver
@@ -130,7 +82,7 @@ class MqttClient:
         self._lock = threading.Lock()
         self._client = self._make_client()
 
-    def _make_client(self) -> mqtt.Client:
+    def _make_client(self) -> BufferedReadClient:
         version = mqtt.MQTTv311 if self.protocol == "3.1.1" else mqtt.MQTTv5
         client = BufferedReadClient(
             CallbackAPIVersion.VERSION2,
@@ -138,6 +90,8 @@ class MqttClient:
             protocol=version,
             clean_session=False if version == mqtt.MQTTv311 else None,
             manual_ack=True,
+            wait_for_room=self._wait_for_room,
+            on_publish_received=self._on_publish,
         )
         # No paho limit on our QoS 1 publishes in flight: with one, paho walks every pending
         # message on each PUBACK (quadratic in a flood fan-out). The alerts MQTT channel bounds
@@ -207,14 +161,14 @@ class MqttClient:
 
     def ack(self, messages: Sequence[Received]) -> int:
         """Acknowledge messages of the current connection; returns how many were acknowledged."""
-        acked = 0
         with self._lock:
             generation = self.generation
-            for received in messages:
-                if received.qos > 0 and received.generation == generation:
+            current = [m for m in messages if m.qos > 0 and m.generation == generation]
+            self._client.ack_many([m.mid for m in current if m.qos == 1])
+            for received in current:
+                if received.qos == 2:
                     self._client.ack(received.mid, received.qos)
-                    acked += 1
-        return acked
+        return len(current)
 
     def publish(
         self, topic: str, payload: bytes, qos: int = 1, retain: bool = False
@@ -304,12 +258,16 @@ class MqttClient:
     def _on_message(
         self, _client: mqtt.Client, _userdata: object, message: mqtt.MQTTMessage
     ) -> None:
+        # PUBLISH packets that BufferedReadClient leaves to paho (with properties, QoS 2).
+        self._on_publish(message.topic, bytes(message.payload), message.mid, message.qos)
+
+    def _on_publish(self, topic: str, payload: bytes, mid: int, qos: int) -> None:
         self._deliver(
             Received(
-                topic=message.topic,
-                payload=bytes(message.payload),  # already bytes when received: not a copy
-                mid=message.mid,
-                qos=message.qos,
+                topic=topic,
+                payload=payload,
+                mid=mid,
+                qos=qos,
                 received_at=time.time(),
                 generation=self.generation,
             )

@@ -45,6 +45,9 @@ class IndexLocator:
     def grids_intersecting(self, geometry: shapely.Geometry) -> list[str]:
         return self.index.intersecting(geometry)
 
+    def refresh(self) -> None:
+        """Built in the constructor: nothing to do."""
+
 
 def seed_town(session: Session) -> None:
     """County C › town T › village V › grids G1, G2; workers W1 (G1), W2 (G2); sensor S1 in G1."""

@@ -73,3 +73,47 @@ def test_a_quiet_stream_is_flushed_after_the_wait() -> None:
         batcher.stop()
     assert store.batches == [[checkin(1), checkin(2)]]
     assert waited < 1.0
+
+
+def test_the_client_is_told_to_stop_reading_while_max_pending_messages_wait() -> None:
+    store = SlowStore()
+    batcher = Batcher(store, max_size=100, max_wait_s=0.01, max_pending=300)
+    batcher.start()
+    try:
+        batcher.put(checkin(0))
+        assert store.first_taken.wait(5)
+        for n in range(1, 300):
+            batcher.put(checkin(n))
+        assert batcher.wait_for_room(0.05)  # 299 wait: room for one more
+        batcher.put(checkin(300))
+        started = time.monotonic()
+        assert not batcher.wait_for_room(0.1)  # 300 wait, the store is stuck
+        assert time.monotonic() - started >= 0.1
+        store.release.set()
+        assert batcher.wait_for_room(5)  # the next batch is taken: room again
+        store.wait_for(301)
+    finally:
+        batcher.stop()
+    assert [m for batch in store.batches for m in batch] == [checkin(n) for n in range(301)]
+
+
+def test_prepare_runs_before_the_first_batch() -> None:
+    order: list[str] = []
+    prepared = threading.Event()
+
+    def prepare() -> None:
+        time.sleep(0.1)  # an index being built while a message already waits
+        order.append("prepare")
+        prepared.set()
+
+    batcher = Batcher(lambda batch: order.append("batch"), 10, 0.01, prepare=prepare)
+    batcher.put(checkin(0))
+    batcher.start()
+    try:
+        assert prepared.wait(5)
+        deadline = time.monotonic() + 5
+        while len(order) < 2 and time.monotonic() < deadline:
+            time.sleep(0.01)
+    finally:
+        batcher.stop()
+    assert order == ["prepare", "batch"]
