@@ -87,6 +87,9 @@ make_venv() {
         "$VENV/bin/python" -m pip install -q -e '.[test]'
         touch "$stamp"
     fi
+    # The grid index's compiled loops, compiled once here (or loaded from numba's cache)
+    # rather than by the hub's first start, while its first check-ins wait.
+    "$VENV/bin/python" -m gridhub.geo.index
 }
 
 setup() {

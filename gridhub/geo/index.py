@@ -204,3 +204,15 @@ def _geodesic_distance(geometry: Geometry, lon: float, lat: float, cos_lat: floa
     _, nearest = shapely.ops.nearest_points(shapely.points(lon * cos_lat, lat), scaled)
     _, _, distance = _GEOD.inv(lon, lat, nearest.x / cos_lat, nearest.y)
     return float(distance)
+
+
+def compile_kernels() -> None:
+    """Compile every compiled loop of the index once, or load it from numba's disk cache: a
+    square located inside, outside and on its border. The install step runs this, so that a
+    hub's first start does not spend seconds compiling while check-ins wait."""
+    square = GridIndex(["square"], [shapely.box(0.0, 0.0, 1.0, 1.0)])
+    square.locate_indices([0.5, 0.0, 2.0, 1e-12, 0.999], [0.5, 0.5, 2.0, 0.3, 0.999])
+
+
+if __name__ == "__main__":
+    compile_kernels()
