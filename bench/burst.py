@@ -15,11 +15,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from xml.sax.saxutils import escape
 
-import paho.mqtt.client as mqtt
-from paho.mqtt.enums import CallbackAPIVersion
 from sqlalchemy import Engine, text
 
-from bench.rawmqtt import TOPIC, publish
+from bench.rawmqtt import noop_subscriber, publish
 
 REPO = Path(__file__).resolve().parents[1]
 SAMPLE_S = 0.01
@@ -111,14 +109,7 @@ def noop_burst(port: int, count: int, tag: str) -> Curve:
         if len(arrivals) == count:
             finished.set()
 
-    subscribed = threading.Event()
-    client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=f"bench-noop-{tag}")
-    client.on_message = on_message
-    client.on_subscribe = lambda *_: subscribed.set()
-    client.connect("127.0.0.1", port)
-    client.subscribe(TOPIC.decode(), qos=1)
-    client.loop_start()
-    subscribed.wait(10)
+    client = noop_subscriber(port, f"bench-noop-{tag}", on_message)
     cpu_before = time.process_time()
     process, (first, last) = _publisher(port, count, tag)
     finished.wait(max(60, count / 1000))

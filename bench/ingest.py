@@ -24,13 +24,11 @@ import time
 import uuid
 from pathlib import Path
 
-import paho.mqtt.client as mqtt
-from paho.mqtt.enums import CallbackAPIVersion
 from sqlalchemy import text
 
 from bench import burst as bursts
 from bench.burst import cpu_seconds, load, start_hub
-from bench.rawmqtt import TOPIC, publish
+from bench.rawmqtt import noop_subscriber, publish
 from gridhub.db import make_engine, make_session_factory, upgrade
 from tests.ingest.conftest import seed_town
 from tests.support import databases
@@ -52,14 +50,7 @@ def baseline(port: int, count: int) -> float:
         if received == count:
             finished.set()
 
-    subscribed = threading.Event()
-    client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id="bench-noop")
-    client.on_message = on_message
-    client.on_subscribe = lambda *_: subscribed.set()
-    client.connect("127.0.0.1", port)
-    client.subscribe(TOPIC.decode(), qos=1)
-    client.loop_start()
-    subscribed.wait(10)
+    client = noop_subscriber(port, "bench-noop", on_message)
     process = multiprocessing.Process(target=publish, args=(port, count, "base", None))
     process.start()
     finished.wait(max(60, count / 1000))

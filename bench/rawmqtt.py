@@ -5,9 +5,12 @@ import socket
 import struct
 import threading
 import time
+from collections.abc import Callable
 from multiprocessing.sharedctypes import Synchronized
 
 import orjson
+import paho.mqtt.client as mqtt
+from paho.mqtt.enums import CallbackAPIVersion
 
 TOPIC = b"gridhub/v1/patrol/W1/checkin"
 MAX_UNACKED = 30_000
@@ -97,3 +100,19 @@ def publish(
                 time.sleep(pause)
     done.wait(600)
     sock.close()
+
+
+def noop_subscriber(
+    port: int, client_id: str, on_message: Callable[[object, object, object], None]
+) -> mqtt.Client:
+    """The baselines' receiver: a paho QoS 1 subscriber to TOPIC as is, subscribed and looping
+    when this returns (``loop_stop`` and ``disconnect`` it when done)."""
+    subscribed = threading.Event()
+    client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=client_id)
+    client.on_message = on_message
+    client.on_subscribe = lambda *_: subscribed.set()
+    client.connect("127.0.0.1", port)
+    client.subscribe(TOPIC.decode(), qos=1)
+    client.loop_start()
+    subscribed.wait(10)
+    return client
