@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from gridhub.cameras.registry import registered_drones
-from gridhub.config import load_settings
+from gridhub.config import Settings, load_settings
 from gridhub.geo.locator import GridLocator
 from gridhub.ingest.models import Checkin
 from gridhub.ingest.service import IngestService
@@ -21,6 +21,18 @@ from gridhub.mqtt.topics import Topics
 from tests.ingest.conftest import Recorder
 from tests.ingest.mqtt_helpers import checkin, count, hub_settings, publisher, wait_for
 from tests.support.mosquitto import Mosquitto
+
+
+def ingest_service(settings: Settings, town: sessionmaker[Session]) -> IngestService:
+    """The hub's ingest over ``town``, its events recorded."""
+    return IngestService(
+        settings,
+        town,
+        Topics(settings.mqtt.prefix),
+        GridLocator(town),
+        registered_drones,
+        [Recorder()],
+    )
 
 
 def test_grid_index_is_built_at_start_not_by_the_first_checkin(
@@ -55,14 +67,7 @@ def test_a_burst_beyond_what_the_hub_holds_is_stored_whole_once(
         mqtt={"client_id": "hub-test", "receive_maximum": 20},
         ingest={"batch_size": 10},
     )
-    service = IngestService(
-        settings,
-        town,
-        Topics(settings.mqtt.prefix),
-        GridLocator(town),
-        registered_drones,
-        [Recorder()],
-    )
+    service = ingest_service(settings, town)
     service.start()
     try:
         wait_for(lambda: service.health()["state"] == "connected")
@@ -84,14 +89,7 @@ def test_publishes_with_properties_and_at_qos_0_arrive_too(
     tmp_path: Path, mosquitto: Mosquitto, town: sessionmaker[Session]
 ) -> None:
     settings = hub_settings(tmp_path, mosquitto.url)
-    service = IngestService(
-        settings,
-        town,
-        Topics(settings.mqtt.prefix),
-        GridLocator(town),
-        registered_drones,
-        [Recorder()],
-    )
+    service = ingest_service(settings, town)
     service.start()
     client = mqtt.Client(CallbackAPIVersion.VERSION2, "pub-v5", protocol=mqtt.MQTTv5)
     try:
